@@ -1,0 +1,9 @@
+/* Umbrella header: the whole public API of libaiecg. */
+#ifndef AIECG_AIECG_H
+#define AIECG_AIECG_H
+
+#include "aiecg/core.h"
+#include "aiecg/record.h"
+#include "aiecg/io.h"
+
+#endif

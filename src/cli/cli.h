@@ -1,0 +1,28 @@
+/*
+ * Shared pieces of the thin CLI: the subcommand table (commands.def) and
+ * helpers for argument errors. Exit codes: 0 ok, 1 failure, 2 usage.
+ * The CLI uses only the public headers.
+ */
+#ifndef AIECG_CLI_H
+#define AIECG_CLI_H
+
+#include "aiecg/aiecg.h"
+
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#define X(name, summary) int aiecg_cli_##name(int argc, char **argv);
+#include "commands.def"
+#undef X
+
+/* Prints "aiecg CMD: message" to stderr. */
+void cli_errorf(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* 1 if argv[i] is -h/--help. */
+int cli_is_help(const char *arg);
+
+#endif
