@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
-# Unpacks the shared PhysioNet data (../shared/data) into ./data, once.
+# Unpacks the shared PhysioNet data (../shared/data) into ./data (idempotent: unpack.sh skips unchanged archives).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${AIECG_SHARED_DIR:-$root/../shared}
-if [ -L "$root/data" ] || [ -d "$root/data/mitdb" ] && [ -f "$root/data/.mitdb.stamp" ]; then
-  bash "$shared/data/unpack.sh" "$root/data" >/dev/null
-  exit 0
-fi
-[ -x "$shared/data/unpack.sh" ] || [ -f "$shared/data/unpack.sh" ] || { echo "data.sh: no $shared/data/unpack.sh" >&2; exit 1; }
+[ -f "$shared/data/unpack.sh" ] || { echo "data.sh: no $shared/data/unpack.sh (CI puts ../shared beside the clone)" >&2; exit 1; }
 bash "$shared/data/unpack.sh" "$root/data"

@@ -5,5 +5,7 @@
 #include "aiecg/core.h"
 #include "aiecg/record.h"
 #include "aiecg/io.h"
+#include "aiecg/dsp.h"
+#include "aiecg/nn.h"
 
 #endif

@@ -1,0 +1,190 @@
+/*
+ * Classic ECG signal processing: conditioning filters, signal quality, QRS
+ * detection, beat families and representative beats, delineation and global
+ * measurements. Functions take the sampling rate as runtime data. Streaming
+ * objects (_new/_push/_reset/_free) report their delay in samples; the batch
+ * functions wrap them or are their zero-phase equivalents. Objects are not
+ * thread-safe; use one per thread.
+ */
+#ifndef AIECG_DSP_H
+#define AIECG_DSP_H
+
+#include "aiecg/record.h"
+
+#include <math.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- conditioning ------------------------------------------------------ */
+/* Zero-phase baseline-wander removal (high-pass, cut-off ~0.5 Hz) in place. */
+AIECG_API aiecg_status aiecg_filter_baseline(float *x, int64_t n, double fs);
+/* Detects 50 or 60 Hz mains interference: returns 50, 60 or 0 (none significant). */
+AIECG_API int aiecg_powerline_detect(const float *x, int64_t n, double fs);
+/* Zero-phase notch at mains_hz (and harmonics below fs/2) in place. */
+AIECG_API aiecg_status aiecg_filter_powerline(float *x, int64_t n, double fs, double mains_hz);
+/* Zero-phase low-pass (muscle noise), cut-off in Hz, in place. */
+AIECG_API aiecg_status aiecg_filter_lowpass(float *x, int64_t n, double fs, double cutoff_hz);
+/*
+ * Anti-aliased polyphase resampling from fs_in to fs_out. *out is allocated
+ * (aiecg_free), *nout = round(n * fs_out / fs_in). Zero-phase (delay compensated).
+ */
+AIECG_API aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_out,
+                                      float **out, int64_t *nout);
+/* New record with every lead resampled to fs_out (metadata, leads and annotations carried over). */
+AIECG_API aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out,
+                                             aiecg_record **out, aiecg_error *err);
+
+/* ---- signal quality ---------------------------------------------------- */
+enum {
+    AIECG_QUALITY_FLAT = 1u << 0,        /* flat line / no signal */
+    AIECG_QUALITY_CLIPPED = 1u << 1,     /* saturation at the ADC rails */
+    AIECG_QUALITY_LEAD_OFF = 1u << 2,    /* electrode disconnected (flat or rail-to-rail steps) */
+    AIECG_QUALITY_HF_NOISE = 1u << 3,    /* muscle / high-frequency noise */
+    AIECG_QUALITY_BASELINE = 1u << 4,    /* baseline instability */
+    AIECG_QUALITY_POWERLINE = 1u << 5,   /* strong mains interference */
+    AIECG_QUALITY_NONFINITE = 1u << 6,   /* NaN or Inf samples */
+    AIECG_QUALITY_TOO_SHORT = 1u << 7    /* record too short to analyse */
+};
+
+typedef enum aiecg_quality_verdict {
+    AIECG_QUALITY_GOOD = 0,        /* fit for full interpretation */
+    AIECG_QUALITY_ACCEPTABLE = 1,  /* usable, some leads impaired */
+    AIECG_QUALITY_POOR = 2,        /* technically limited: no confident statements */
+    AIECG_QUALITY_UNUSABLE = 3     /* nothing can be read */
+} aiecg_quality_verdict;
+
+typedef struct aiecg_lead_quality {
+    uint32_t flags;       /* AIECG_QUALITY_* */
+    float noise_mv;       /* RMS of high-frequency residual, mV */
+    float snr_db;         /* QRS energy over noise, dB (NaN if no QRS) */
+    aiecg_quality_verdict verdict;
+} aiecg_lead_quality;
+
+typedef struct aiecg_quality {
+    int nleads;
+    aiecg_lead_quality lead[AIECG_MAX_LEADS];
+    uint32_t flags;               /* union over leads plus record-level flags */
+    int limb_reversal_suspected;  /* 1: LA/RA (or other) reversal likely */
+    const char *limb_reversal;    /* e.g. "LA/RA reversal" or NULL */
+    aiecg_quality_verdict verdict;
+} aiecg_quality;
+
+AIECG_API aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out);
+
+/* ---- QRS detection ----------------------------------------------------- */
+typedef struct aiecg_beat {
+    int64_t sample;     /* QRS fiducial (R peak / largest deflection), record sample index */
+    char label;         /* 'N' normal/dominant, 'V' ventricular-like, 'S' premature supraventricular,
+                           'P' paced, 'Q' unclassifiable */
+    int family;         /* beat family index (0 = dominant), -1 if unassigned */
+    float rr_ms;        /* interval from the previous beat, ms; NaN for the first */
+    float width_ms;     /* QRS width estimate, ms */
+    float corr;         /* correlation with the family template, 0..1 */
+} aiecg_beat;
+
+typedef struct aiecg_qrs_options {
+    double refractory_ms;  /* 0 = default (200 ms) */
+    int use_leads;         /* max leads fused (0 = all usable leads) */
+} aiecg_qrs_options;
+
+/*
+ * Batch detection over all leads of a record (multi-lead fused). *beats is
+ * allocated (aiecg_free); *nbeats may be 0. Gives exactly the beats of the
+ * streaming detector fed the whole record.
+ */
+AIECG_API aiecg_status aiecg_qrs_detect(const aiecg_record *rec, const aiecg_qrs_options *opt,
+                                        aiecg_beat **beats, int64_t *nbeats, aiecg_error *err);
+
+typedef struct aiecg_qrs_detector aiecg_qrs_detector;
+AIECG_API aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_options *opt,
+                                              aiecg_qrs_detector **out);
+/*
+ * Pushes n samples of each lead (leads[l][i], mV). Detected beats (sample
+ * indices counted from the first sample ever pushed) are written to out, up
+ * to max_out; *nout receives the count. Beats are reported at most
+ * aiecg_qrs_detector_delay() samples after they occur.
+ */
+AIECG_API aiecg_status aiecg_qrs_detector_push(aiecg_qrs_detector *d, const float *const *leads,
+                                               int64_t n, aiecg_beat *out, int max_out, int *nout);
+/* Flushes beats still pending at the end of the input. */
+AIECG_API aiecg_status aiecg_qrs_detector_finish(aiecg_qrs_detector *d, aiecg_beat *out, int max_out,
+                                                 int *nout);
+AIECG_API int64_t aiecg_qrs_detector_delay(const aiecg_qrs_detector *d);
+AIECG_API void aiecg_qrs_detector_reset(aiecg_qrs_detector *d);
+AIECG_API void aiecg_qrs_detector_free(aiecg_qrs_detector *d);
+
+/* ---- delineation and measurements --------------------------------------- */
+/* Fiducials of one beat, record sample indices; -1 = not found. */
+typedef struct aiecg_waves {
+    int64_t p_on, p_peak, p_off;
+    int64_t qrs_on, qrs_peak, qrs_off;  /* qrs_off is the J point */
+    int64_t t_on, t_peak, t_off;
+} aiecg_waves;
+
+/* Per-lead amplitudes on the representative beat, mV (NaN = absent/not measurable). */
+typedef struct aiecg_lead_amplitudes {
+    float p, q, r, s, rprime, t;  /* signed: q and s negative */
+    float st_j, st_j60;           /* ST level at J and J+60 ms relative to the PQ baseline */
+} aiecg_lead_amplitudes;
+
+/* Global measurements: X(enum suffix, json key, unit). */
+#define AIECG_MEASUREMENT_LIST(X)                                              \
+    X(HR, "heart_rate", "bpm")                                                 \
+    X(ATRIAL_RATE, "atrial_rate", "bpm")                                       \
+    X(RR_MEAN, "rr_mean", "ms")                                                \
+    X(RR_SD, "rr_sd", "ms")                                                    \
+    X(RR_MIN, "rr_min", "ms")                                                  \
+    X(RR_MAX, "rr_max", "ms")                                                  \
+    X(P_DUR, "p_duration", "ms")                                               \
+    X(PR, "pr_interval", "ms")                                                 \
+    X(QRS_DUR, "qrs_duration", "ms")                                           \
+    X(QT, "qt_interval", "ms")                                                 \
+    X(QTC_BAZETT, "qtc_bazett", "ms")                                          \
+    X(QTC_FRIDERICIA, "qtc_fridericia", "ms")                                  \
+    X(QTC_FRAMINGHAM, "qtc_framingham", "ms")                                  \
+    X(QTC_HODGES, "qtc_hodges", "ms")                                          \
+    X(P_AXIS, "p_axis", "deg")                                                 \
+    X(QRS_AXIS, "qrs_axis", "deg")                                             \
+    X(T_AXIS, "t_axis", "deg")                                                 \
+    X(SOKOLOW_LYON, "sokolow_lyon", "mV")                                      \
+    X(CORNELL, "cornell", "mV")
+
+typedef enum aiecg_measurement {
+#define AIECG__MEAS_ENUM(e, k, u) AIECG_MEAS_##e,
+    AIECG_MEASUREMENT_LIST(AIECG__MEAS_ENUM)
+#undef AIECG__MEAS_ENUM
+    AIECG_MEAS_COUNT
+} aiecg_measurement;
+
+AIECG_API const char *aiecg_measurement_key(aiecg_measurement m);  /* "qrs_duration" */
+AIECG_API const char *aiecg_measurement_unit(aiecg_measurement m); /* "ms" */
+
+typedef struct aiecg_measurements {
+    double value[AIECG_MEAS_COUNT];       /* NaN when not measurable */
+    const char *reason[AIECG_MEAS_COUNT]; /* static text when value is NaN, else NULL */
+    int nleads;
+    aiecg_lead_amplitudes lead[AIECG_MAX_LEADS]; /* indexed like the record's leads */
+    aiecg_waves median;                   /* global fiducials on the representative beat,
+                                             sample indices into the median beat (see below) */
+    int median_len;                       /* samples in each representative beat */
+    int median_fiducial;                  /* index of the QRS fiducial inside it */
+    float *median_beats;                  /* [lead][median_len], mV; owned; may be NULL */
+    int nbeats;                           /* beats used (dominant family) */
+} aiecg_measurements;
+
+/*
+ * Delineates every beat (*waves has nbeats entries, allocated, aiecg_free)
+ * and the representative beat, and computes the global measurements. beats
+ * come from aiecg_qrs_detect on the same record. waves may be NULL.
+ */
+AIECG_API aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                     aiecg_measurements *out, aiecg_waves **waves, aiecg_error *err);
+/* Frees what aiecg_measure allocated inside the struct (not the struct). */
+AIECG_API void aiecg_measurements_free(aiecg_measurements *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
