@@ -834,6 +834,20 @@ aiecg__xml_node *aiecg__xml_find(const aiecg__xml_node *n, const char *name) {
     return NULL;
 }
 
+aiecg__xml_node *aiecg__xml_walk(const aiecg__xml_node *top, const aiecg__xml_node *cur, const char *name) {
+    if (!top || !cur) return NULL;
+    for (;;) {
+        if (cur->first) {
+            cur = cur->first;
+        } else {
+            while (cur != top && !cur->next) cur = cur->parent;
+            if (cur == top) return NULL;
+            cur = cur->next;
+        }
+        if (!name || strcmp(cur->name, name) == 0) return (aiecg__xml_node *)cur;
+    }
+}
+
 const char *aiecg__xml_get_attr(const aiecg__xml_node *n, const char *name) {
     if (!n) return NULL;
     for (int i = 0; i < n->nattrs; i++)
@@ -862,4 +876,43 @@ const char *aiecg__xml_node_path(const aiecg__xml_node *n, char *buf, size_t siz
         w += (size_t)m;
     }
     return buf;
+}
+
+int aiecg__xml_probe_root(const uint8_t *head, size_t len, char *name, size_t size) {
+    if (!head || !size) return 0;
+    name[0] = 0;
+    char buf[4096];
+    size_t n = 0;
+    /* Dropping NUL bytes turns ASCII-range UTF-16 into 8-bit text. */
+    for (size_t i = 0; i < len && n + 1 < sizeof buf; i++)
+        if (head[i]) buf[n++] = (char)head[i];
+    buf[n] = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (buf[i] != '<') {
+            i++;
+            continue;
+        }
+        if (strncmp(buf + i, "<!--", 4) == 0) {
+            const char *e = strstr(buf + i + 4, "-->");
+            if (!e) return 0;
+            i = (size_t)(e - buf) + 3;
+            continue;
+        }
+        if (buf[i + 1] == '?' || buf[i + 1] == '!') {
+            i++;
+            continue; /* declaration, DOCTYPE: its '>' is skipped by the scan */
+        }
+        size_t j = i + 1, k = 0;
+        while (j < n && is_name_char((unsigned char)buf[j])) j++;
+        if (j == i + 1) return 0;
+        const char *q = buf + i + 1;
+        size_t ql = j - i - 1;
+        for (size_t t = 0; t < ql; t++)
+            if (q[t] == ':') q += t + 1, ql -= t + 1, t = 0;
+        for (k = 0; k < ql && k + 1 < size; k++) name[k] = q[k];
+        name[k] = 0;
+        return k > 0;
+    }
+    return 0;
 }

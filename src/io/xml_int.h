@@ -108,12 +108,25 @@ aiecg__xml_node *aiecg__xml_next_named(const aiecg__xml_node *n, const char *nam
 aiecg__xml_node *aiecg__xml_path(const aiecg__xml_node *n, const char *path);
 /* First descendant (depth first, pre-order, excluding n) with that local name. */
 aiecg__xml_node *aiecg__xml_find(const aiecg__xml_node *n, const char *name);
+/*
+ * Pre-order walk of the subtree under `top`: the element after cur (start with
+ * cur = top), or NULL when the subtree is exhausted. With name, skips to the
+ * next element of that local name.
+ */
+aiecg__xml_node *aiecg__xml_walk(const aiecg__xml_node *top, const aiecg__xml_node *cur, const char *name);
 /* Attribute value by qualified name, or else by local name; NULL if absent. */
 const char *aiecg__xml_get_attr(const aiecg__xml_node *n, const char *name);
 /* Text of the node at path below n ("" if the path is missing). */
 const char *aiecg__xml_path_text(const aiecg__xml_node *n, const char *path);
 /* Writes "/a/b/c" (the node's element path) into buf for messages; returns buf. */
 const char *aiecg__xml_node_path(const aiecg__xml_node *n, char *buf, size_t size);
+
+/*
+ * Content sniffing for probes: the local name of the first element in the
+ * first bytes of a file (8-bit or UTF-16 text, after the declaration,
+ * comments and DOCTYPE). Returns 1 and the name, or 0.
+ */
+int aiecg__xml_probe_root(const uint8_t *head, size_t len, char *name, size_t size);
 
 /* ---- base64 (RFC 4648), shared by MUSE and Philips ----------------------- */
 
