@@ -5,7 +5,9 @@
 #include "aiecg/core.h"
 #include "aiecg/record.h"
 #include "aiecg/io.h"
+#include "aiecg/wfdb.h"
 #include "aiecg/dsp.h"
 #include "aiecg/nn.h"
+#include "aiecg/analyze.h"
 
 #endif
