@@ -36,6 +36,55 @@ AIECG_API aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, d
 AIECG_API aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out,
                                              aiecg_record **out, aiecg_error *err);
 
+/*
+ * Streaming conditioning filters. BASELINE is linear-phase (three cascaded
+ * moving averages subtracted from the delayed input): its output lags the
+ * input by exactly aiecg_filter_stream_delay() samples and, delay removed,
+ * equals aiecg_filter_baseline away from the record edges. POWERLINE (notch
+ * at mains_hz and harmonics) and LOWPASS (4th-order Butterworth) are causal
+ * IIR; their delay is the group delay at 5 Hz rounded to samples. _push may
+ * run in place (in == out). No allocation after _new.
+ */
+typedef enum aiecg_filter_kind {
+    AIECG_FILTER_BASELINE = 0,
+    AIECG_FILTER_POWERLINE = 1,
+    AIECG_FILTER_LOWPASS = 2
+} aiecg_filter_kind;
+
+typedef struct aiecg_filter_params {
+    double cutoff_hz; /* BASELINE: high-pass corner (0 = 0.67 Hz); LOWPASS: corner (0 = 40 Hz) */
+    double mains_hz;  /* POWERLINE: 50 or 60 (0 = 50) */
+} aiecg_filter_params;
+
+typedef struct aiecg_filter_stream aiecg_filter_stream;
+AIECG_API aiecg_status aiecg_filter_stream_new(aiecg_filter_kind kind, double fs,
+                                               const aiecg_filter_params *p, aiecg_filter_stream **out);
+AIECG_API void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *out, int64_t n);
+AIECG_API int64_t aiecg_filter_stream_delay(const aiecg_filter_stream *s); /* samples */
+AIECG_API void aiecg_filter_stream_reset(aiecg_filter_stream *s);
+/* Resets to the steady state of a constant input v (avoids a start-up transient). */
+AIECG_API void aiecg_filter_stream_prime(aiecg_filter_stream *s, float v);
+AIECG_API void aiecg_filter_stream_free(aiecg_filter_stream *s);
+
+/*
+ * Streaming polyphase resampler (Kaiser-windowed sinc, ratio L/M with
+ * L, M <= 1000 approximating fs_out/fs_in). Output sample m is the value at
+ * time m / fs_out; it is produced once the input reaches it plus
+ * aiecg_resampler_delay() input samples. _finish flushes the tail (input
+ * continued with zeros). aiecg_resample is this object fed the whole signal.
+ */
+typedef struct aiecg_resampler aiecg_resampler;
+AIECG_API aiecg_status aiecg_resampler_new(double fs_in, double fs_out, aiecg_resampler **out);
+/* Writes up to max_out outputs; *nout receives the count. Returns AIECG_ERR_LIMIT if out is too small
+   (outputs beyond max_out are then lost): size out as n * fs_out / fs_in + 2. */
+AIECG_API aiecg_status aiecg_resampler_push(aiecg_resampler *r, const float *in, int64_t n, float *out,
+                                            int64_t max_out, int64_t *nout);
+AIECG_API aiecg_status aiecg_resampler_finish(aiecg_resampler *r, float *out, int64_t max_out, int64_t *nout);
+AIECG_API int64_t aiecg_resampler_delay(const aiecg_resampler *r); /* input samples */
+AIECG_API void aiecg_resampler_ratio(const aiecg_resampler *r, int *up, int *down);
+AIECG_API void aiecg_resampler_reset(aiecg_resampler *r);
+AIECG_API void aiecg_resampler_free(aiecg_resampler *r);
+
 /* ---- signal quality ---------------------------------------------------- */
 enum {
     AIECG_QUALITY_FLAT = 1u << 0,        /* flat line / no signal */
@@ -123,6 +172,25 @@ typedef struct aiecg_waves {
     int64_t t_on, t_peak, t_off;
 } aiecg_waves;
 
+/*
+ * Multi-lead delineation of beats in raw lead arrays (leads[l][i], mV, n
+ * samples each, fs Hz). qrs[k] are the QRS fiducials (sorted ascending) of the
+ * beats to delineate; out[k] receives global fiducials (earliest onset /
+ * latest offset over leads by a robust agreement rule), -1 where a wave is
+ * not found. rr_ms > 0 gives the RR context when qrs holds a single beat (a
+ * representative beat); 0 derives it from the spacing of qrs. Stateless,
+ * reentrant. Errors: AIECG_ERR_INVALID_ARG, AIECG_ERR_NOMEM.
+ */
+AIECG_API aiecg_status aiecg_delineate_leads(const float *const *leads, int nleads, int64_t n,
+                                             double fs, const int64_t *qrs, int64_t nqrs,
+                                             double rr_ms, aiecg_waves *out, aiecg_error *err);
+/*
+ * Delineates every beat of a record (all leads; works in blocks so memory
+ * stays bounded on long records). *waves gets nbeats entries (aiecg_free).
+ */
+AIECG_API aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats,
+                                       int64_t nbeats, aiecg_waves **waves, aiecg_error *err);
+
 /* Per-lead amplitudes on the representative beat, mV (NaN = absent/not measurable). */
 typedef struct aiecg_lead_amplitudes {
     float p, q, r, s, rprime, t;  /* signed: q and s negative */
@@ -183,6 +251,56 @@ AIECG_API aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *
                                      aiecg_measurements *out, aiecg_waves **waves, aiecg_error *err);
 /* Frees what aiecg_measure allocated inside the struct (not the struct). */
 AIECG_API void aiecg_measurements_free(aiecg_measurements *m);
+
+
+/* ---- delineation scoring (src/dsp/eval_delin.c) ------------------------- */
+typedef enum aiecg_fiducial {
+    AIECG_FID_P_ON, AIECG_FID_P_PEAK, AIECG_FID_P_OFF,
+    AIECG_FID_QRS_ON, AIECG_FID_QRS_PEAK, AIECG_FID_QRS_OFF,
+    AIECG_FID_T_ON, AIECG_FID_T_PEAK, AIECG_FID_T_OFF,
+    AIECG_FID_COUNT
+} aiecg_fiducial;
+
+AIECG_API const char *aiecg_fiducial_name(aiecg_fiducial f); /* "qrs_on" */
+
+/* Running totals per fiducial; errors are detected - reference, ms. */
+typedef struct aiecg_delin_score {
+    int64_t tp[AIECG_FID_COUNT], fn[AIECG_FID_COUNT], fp[AIECG_FID_COUNT];
+    double err_sum[AIECG_FID_COUNT], err_sq[AIECG_FID_COUNT]; /* ms, ms^2 */
+} aiecg_delin_score;
+
+AIECG_API void aiecg_delin_score_init(aiecg_delin_score *s);
+/*
+ * Adds one record. For each fiducial, reference and detected marks (sample
+ * indices at fs; -1 = absent) are sorted and matched greedily, each
+ * reference taking the nearest unused detection within tol_ms (<= 0: 150).
+ * Every detection may match; an unmatched one counts as a false positive
+ * only inside [span_lo, span_hi] (the annotated part of the record).
+ */
+AIECG_API aiecg_status aiecg_delin_score_add(aiecg_delin_score *s, const aiecg_waves *ref, int64_t nref,
+                                             const aiecg_waves *det, int64_t ndet, double fs,
+                                             int64_t span_lo, int64_t span_hi, double tol_ms);
+/* Se, P+ (0..1), mean and SD of the error (ms); NaN where undefined. Any out pointer may be NULL. */
+AIECG_API void aiecg_delin_score_get(const aiecg_delin_score *s, aiecg_fiducial f, double *se,
+                                     double *ppv, double *mean_ms, double *sd_ms);
+/*
+ * Builds one aiecg_waves per beat annotation from LUDB-style marks ('(' onset,
+ * peak 'p' / beat code / 't', ')' offset); a P wave goes to the next QRS, a T
+ * wave to the previous one. *out is allocated (aiecg_free). span_lo/hi
+ * (may be NULL) get the first and last annotated sample.
+ */
+AIECG_API aiecg_status aiecg_delin_waves_from_annotations(const aiecg_annotation *ann, int64_t nann,
+                                                          aiecg_waves **out, int64_t *nout,
+                                                          int64_t *span_lo, int64_t *span_hi);
+/*
+ * Multi-lead reference: for each wave of out[] (a template list, e.g. lead
+ * II's), onsets become the second-earliest and offsets the second-latest over
+ * the lists (leads) that annotate the same wave (peak within 60 ms); with
+ * fewer than three leads the extreme one.
+ */
+AIECG_API aiecg_status aiecg_delin_waves_merge(const aiecg_waves *const *lead_waves,
+                                               const int64_t *counts, int nlists, double fs,
+                                               aiecg_waves *out, int64_t nout);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,55 @@
+/*
+ * Internals shared by the dsp files (filters, resampler, quality, QRS
+ * detection, beat families, delineation). Nothing here is public API.
+ * Append only: several files of the module depend on these declarations.
+ */
+#ifndef AIECG_DSP_INT_H
+#define AIECG_DSP_INT_H
+
+#include "aiecg/dsp.h"
+#include "core/core_int.h"
+
+#include <stdint.h>
+
+/* ---- second-order IIR sections (filter.c) ------------------------------ */
+/* Direct form II transposed biquad: y = (b0 + b1 z^-1 + b2 z^-2) / (1 + a1 z^-1 + a2 z^-2). */
+typedef struct aiecg__biquad {
+    double b0, b1, b2, a1, a2;
+} aiecg__biquad;
+
+/* Designs by bilinear transform (RBJ cookbook forms). f0 in Hz, q dimensionless. */
+aiecg__biquad aiecg__biquad_lowpass(double fs, double f0, double q);
+aiecg__biquad aiecg__biquad_highpass(double fs, double f0, double q);
+aiecg__biquad aiecg__biquad_notch(double fs, double f0, double q);
+/* Butterworth of even order 2*nsec as nsec sections (low-pass or high-pass). */
+int aiecg__butter_sections(double fs, double fc, int nsec, int highpass, aiecg__biquad *out);
+/* Runs sections in cascade over x[n] in place, state zeroed first (causal). */
+void aiecg__biquad_run(const aiecg__biquad *s, int nsec, float *x, int64_t n);
+/* Forward-backward (zero-phase) cascade in place, with edge padding by odd reflection. */
+aiecg_status aiecg__biquad_filtfilt(const aiecg__biquad *s, int nsec, float *x, int64_t n);
+
+/* ---- representative beat (beats.c) ------------------------------------- */
+/*
+ * Median (sample-wise, per lead) of the beats of `family` (family < 0: all
+ * beats labelled 'N'; if none, all beats), each cut from beat.sample - pre to
+ * beat.sample + post - 1 on the record's mV data after zero-phase baseline
+ * removal. out is [lead][pre + post] for every lead of rec (caller-allocated,
+ * nleads * (pre + post) floats). Beats whose window leaves the record are
+ * skipped. *nused (may be NULL) receives the number of beats used. Returns
+ * AIECG_ERR_INVALID_ARG when no beat is usable (out is then zeroed).
+ */
+aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                int family, int pre, int post, float *out, int *nused);
+
+/* ---- beat families (beats.c) ------------------------------------------- */
+/*
+ * Fills rr_ms, width_ms, corr, family and label of beats[] (sample already
+ * set, sorted ascending) from the record's signals. Used by aiecg_qrs_detect.
+ */
+aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, int64_t nbeats);
+
+/* ---- small numeric helpers ---------------------------------------------- */
+/* Median of x[n] (n >= 1); scratch has n floats (x is not modified). */
+float aiecg__median_f(const float *x, int n, float *scratch);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * Conditioning filters: baseline-wander removal, mains detection and notch,
+ * muscle-noise low-pass; batch (zero-phase) and streaming forms.
+ *
+ * Baseline removal follows the AHA/AAMI advice (Kligfield et al. 2007,
+ * Circulation 115:1306) that a low cut-off of 0.67 Hz is only harmless to the
+ * ST segment when the filter is linear-phase: the baseline is estimated by
+ * three cascaded moving averages (each of odd length L ~ 1/0.67 Hz... 0.6 s)
+ * and subtracted from the input delayed by the cascade's exact group delay
+ * 3(L-1)/2 samples. The batch form is the same filter with the delay removed
+ * and odd-reflected edges, hence zero-phase. The notch and low-pass are IIR
+ * sections designed by bilinear transform (R. Bristow-Johnson's cookbook
+ * forms, Butterworth pole placement); their batch forms run forward then
+ * backward (zero-phase, squared magnitude), their streaming forms are causal
+ * and report their group delay at 5 Hz rounded to samples.
+ * No allocation in any per-sample path: streams allocate at _new only.
+ */
+#include "dsp/dsp_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* ---- biquads ------------------------------------------------------------ */
+static aiecg__biquad bq_norm(double b0, double b1, double b2, double a0, double a1, double a2) {
+    aiecg__biquad s = {b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0};
+    return s;
+}
+
+aiecg__biquad aiecg__biquad_lowpass(double fs, double f0, double q) {
+    double w = 2 * M_PI * f0 / fs, c = cos(w), al = sin(w) / (2 * q);
+    return bq_norm((1 - c) / 2, 1 - c, (1 - c) / 2, 1 + al, -2 * c, 1 - al);
+}
+
+aiecg__biquad aiecg__biquad_highpass(double fs, double f0, double q) {
+    double w = 2 * M_PI * f0 / fs, c = cos(w), al = sin(w) / (2 * q);
+    return bq_norm((1 + c) / 2, -(1 + c), (1 + c) / 2, 1 + al, -2 * c, 1 - al);
+}
+
+aiecg__biquad aiecg__biquad_notch(double fs, double f0, double q) {
+    double w = 2 * M_PI * f0 / fs, c = cos(w), al = sin(w) / (2 * q);
+    return bq_norm(1, -2 * c, 1, 1 + al, -2 * c, 1 - al);
+}
+
+int aiecg__butter_sections(double fs, double fc, int nsec, int highpass, aiecg__biquad *out) {
+    /* Butterworth of order 2*nsec: section k has Q = 1 / (2 cos(theta_k)). */
+    int order = 2 * nsec;
+    for (int k = 0; k < nsec; k++) {
+        double th = M_PI * (2.0 * k + 1) / (2.0 * order);
+        double q = 1.0 / (2.0 * cos(th));
+        out[k] = highpass ? aiecg__biquad_highpass(fs, fc, q) : aiecg__biquad_lowpass(fs, fc, q);
+    }
+    return nsec;
+}
+
+static inline float bq_step(const aiecg__biquad *s, double *z, float xin) {
+    double x = xin, y = s->b0 * x + z[0];
+    z[0] = s->b1 * x - s->a1 * y + z[1];
+    z[1] = s->b2 * x - s->a2 * y;
+    return (float)y;
+}
+
+void aiecg__biquad_run(const aiecg__biquad *s, int nsec, float *x, int64_t n) {
+    for (int k = 0; k < nsec; k++) {
+        double z[2] = {0, 0};
+        for (int64_t i = 0; i < n; i++) x[i] = bq_step(&s[k], z, x[i]);
+    }
+}
+
+/* Steady-state state for a constant input v (so the padded edge starts without a step). */
+static void bq_init_const(const aiecg__biquad *s, double v, double *z) {
+    double g = (s->b0 + s->b1 + s->b2) / (1 + s->a1 + s->a2);
+    double y = g * v;
+    z[1] = s->b2 * v - s->a2 * y;
+    z[0] = s->b1 * v - s->a1 * y + z[1];
+}
+
+aiecg_status aiecg__biquad_filtfilt(const aiecg__biquad *s, int nsec, float *x, int64_t n) {
+    if (n <= 0) return AIECG_OK;
+    int64_t pad = 3 * 6 * nsec + 64;
+    if (pad > n - 1) pad = n - 1;
+    int64_t m = n + 2 * pad;
+    float *t = aiecg__malloc((size_t)m * sizeof *t);
+    if (!t) return AIECG_ERR_NOMEM;
+    /* odd reflection about the end samples, as scipy's filtfilt */
+    for (int64_t i = 0; i < pad; i++) t[i] = 2 * x[0] - x[pad - i];
+    memcpy(t + pad, x, (size_t)n * sizeof *x);
+    for (int64_t i = 0; i < pad; i++) t[pad + n + i] = 2 * x[n - 1] - x[n - 2 - i];
+    for (int k = 0; k < nsec; k++) {
+        double z[2];
+        bq_init_const(&s[k], t[0], z);
+        for (int64_t i = 0; i < m; i++) t[i] = bq_step(&s[k], z, t[i]);
+        bq_init_const(&s[k], t[m - 1], z);
+        for (int64_t i = m - 1; i >= 0; i--) t[i] = bq_step(&s[k], z, t[i]);
+    }
+    memcpy(x, t + pad, (size_t)n * sizeof *x);
+    aiecg__free(t);
+    return AIECG_OK;
+}
+
+/* Group delay in samples of a section cascade at frequency f (numerical derivative of phase). */
+static double cascade_group_delay(const aiecg__biquad *s, int nsec, double fs, double f) {
+    double phase[2];
+    for (int j = 0; j < 2; j++) {
+        double w = 2 * M_PI * (f + (j ? 0.01 : -0.01)) / fs, ph = 0;
+        for (int k = 0; k < nsec; k++) {
+            double nr = s[k].b0 + s[k].b1 * cos(w) + s[k].b2 * cos(2 * w);
+            double ni = -s[k].b1 * sin(w) - s[k].b2 * sin(2 * w);
+            double dr = 1 + s[k].a1 * cos(w) + s[k].a2 * cos(2 * w);
+            double di = -s[k].a1 * sin(w) - s[k].a2 * sin(2 * w);
+            ph += atan2(ni, nr) - atan2(di, dr);
+        }
+        phase[j] = ph;
+    }
+    double dph = phase[1] - phase[0];
+    while (dph > M_PI) dph -= 2 * M_PI;
+    while (dph < -M_PI) dph += 2 * M_PI;
+    return -dph / (2 * M_PI * 0.02 / fs);
+}
+
+/* ---- baseline: linear-phase moving-average cascade ----------------------- */
+#define BL_STAGES 3
+
+static int baseline_len(double fs, double cutoff_hz) {
+    /* L ~ 0.443 fs / fc makes one boxcar's -3 dB point fc; three in cascade put
+       the estimator's -3 dB near 0.5 fc, which after subtraction gives a high-pass
+       whose -3 dB point is near cutoff_hz. */
+    int L = (int)lrint(0.6 * fs / (cutoff_hz > 0 ? cutoff_hz : 0.67) / 1.0);
+    if (L < 3) L = 3;
+    if (L % 2 == 0) L++;
+    return L;
+}
+
+static int sanity(const float *x, int64_t n, double fs) {
+    return (x || n == 0) && n >= 0 && fs > 0 && isfinite(fs);
+}
+
+aiecg_status aiecg_filter_baseline(float *x, int64_t n, double fs) {
+    if (!sanity(x, n, fs)) return AIECG_ERR_INVALID_ARG;
+    if (n < 2) return AIECG_OK;
+    aiecg_filter_stream *s = NULL;
+    aiecg_filter_params p = {0};
+    aiecg_status st = aiecg_filter_stream_new(AIECG_FILTER_BASELINE, fs, &p, &s);
+    if (st) return st;
+    int64_t D = aiecg_filter_stream_delay(s);
+    int64_t pad = D + 1;
+    float *buf = aiecg__malloc((size_t)(n + 2 * pad) * sizeof *buf);
+    if (!buf) {
+        aiecg_filter_stream_free(s);
+        return AIECG_ERR_NOMEM;
+    }
+    int64_t m = n + 2 * pad;
+    for (int64_t i = 0; i < pad; i++) {
+        int64_t k = pad - i;
+        if (k > n - 1) k = n - 1;
+        buf[i] = 2 * x[0] - x[k];
+    }
+    memcpy(buf + pad, x, (size_t)n * sizeof *x);
+    for (int64_t i = 0; i < pad; i++) {
+        int64_t k = n - 2 - i;
+        if (k < 0) k = 0;
+        buf[pad + n + i] = 2 * x[n - 1] - x[k];
+    }
+    /* prime the stream with the first padded value so it starts in steady state */
+    aiecg_filter_stream_prime(s, buf[0]);
+    aiecg_filter_stream_push(s, buf, buf, m);
+    /* output y[j] corresponds to input j - D */
+    for (int64_t i = 0; i < n; i++) x[i] = buf[pad + i + D];
+    aiecg__free(buf);
+    aiecg_filter_stream_free(s);
+    return AIECG_OK;
+}
+
+/* ---- mains -------------------------------------------------------------- */
+static double goertzel_power(const float *x, int64_t n, double fs, double f) {
+    double w = 2 * M_PI * f / fs, c = 2 * cos(w), s1 = 0, s2 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double s0 = x[i] + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
+    return p / ((double)n * (double)n);
+}
+
+int aiecg_powerline_detect(const float *x, int64_t n, double fs) {
+    if (!x || n < 16 || !(fs > 0)) return 0;
+    /* analyse at most 10 s: mains is stationary, and Goertzel is O(n) per bin */
+    int64_t m = n;
+    if (m > (int64_t)(10 * fs)) m = (int64_t)(10 * fs);
+    for (int64_t i = 0; i < m; i++)
+        if (!isfinite(x[i])) return 0;
+    double best = 0;
+    int which = 0;
+    for (int k = 0; k < 2; k++) {
+        double f = k ? 60 : 50;
+        if (f >= fs / 2 - 1) continue;
+        double p = goertzel_power(x, m, fs, f);
+        /* neighbouring bins (ECG energy there is small and smooth) */
+        double ref = 0;
+        int nref = 0;
+        for (double d = -4; d <= 4; d += 1) {
+            if (fabs(d) < 2) continue;
+            double fr = f + d;
+            if (fr <= 0 || fr >= fs / 2) continue;
+            ref += goertzel_power(x, m, fs, fr);
+            nref++;
+        }
+        ref = nref ? ref / nref : 0;
+        /* amplitude of a sine A: power A^2/4 per bin; require >= 10 uV and 10x neighbours */
+        double amp = 2 * sqrt(p);
+        if (amp > 0.01 && p > 10 * ref && p > best) {
+            best = p;
+            which = (int)f;
+        }
+    }
+    return which;
+}
+
+static int notch_sections(double fs, double mains, aiecg__biquad *s, int max) {
+    int k = 0;
+    for (int h = 1; k < max; h++) {
+        double f = mains * h;
+        if (f >= fs / 2 * 0.95) break;
+        s[k++] = aiecg__biquad_notch(fs, f, 30.0);
+    }
+    return k;
+}
+
+aiecg_status aiecg_filter_powerline(float *x, int64_t n, double fs, double mains_hz) {
+    if (!sanity(x, n, fs) || !(mains_hz > 0)) return AIECG_ERR_INVALID_ARG;
+    aiecg__biquad s[16];
+    int k = notch_sections(fs, mains_hz, s, 16);
+    if (k == 0) return AIECG_OK;
+    return aiecg__biquad_filtfilt(s, k, x, n);
+}
+
+aiecg_status aiecg_filter_lowpass(float *x, int64_t n, double fs, double cutoff_hz) {
+    if (!sanity(x, n, fs) || !(cutoff_hz > 0)) return AIECG_ERR_INVALID_ARG;
+    if (cutoff_hz >= fs / 2) return AIECG_OK;
+    aiecg__biquad s[2];
+    aiecg__butter_sections(fs, cutoff_hz, 2, 0, s);
+    return aiecg__biquad_filtfilt(s, 2, x, n);
+}
+
+/* ---- streaming ------------------------------------------------------------ */
+struct aiecg_filter_stream {
+    aiecg_filter_kind kind;
+    double fs;
+    int64_t delay;
+    /* IIR kinds */
+    aiecg__biquad sec[16];
+    double z[16][2];
+    int nsec;
+    /* baseline kind: 3 boxcars of length L over a ring of the last ring_len inputs */
+    int L;
+    double sum[BL_STAGES];
+    double *ring[BL_STAGES + 1]; /* ring[k]: input of stage k (ring[0] raw input) */
+    int64_t ring_len, pos;
+};
+
+aiecg_status aiecg_filter_stream_new(aiecg_filter_kind kind, double fs, const aiecg_filter_params *p,
+                                     aiecg_filter_stream **out) {
+    if (!out) return AIECG_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!(fs > 0) || !isfinite(fs) || fs > 100000) return AIECG_ERR_INVALID_ARG;
+    aiecg_filter_stream *s = aiecg__calloc(1, sizeof *s);
+    if (!s) return AIECG_ERR_NOMEM;
+    s->kind = kind;
+    s->fs = fs;
+    double cut = p ? p->cutoff_hz : 0;
+    switch (kind) {
+    case AIECG_FILTER_BASELINE: {
+        s->L = baseline_len(fs, cut > 0 ? cut : 0.67);
+        s->delay = (int64_t)BL_STAGES * (s->L - 1) / 2;
+        s->ring_len = (int64_t)s->L + s->delay + 1;
+        for (int k = 0; k <= BL_STAGES; k++) {
+            s->ring[k] = aiecg__calloc((size_t)s->ring_len, sizeof(double));
+            if (!s->ring[k]) {
+                aiecg_filter_stream_free(s);
+                return AIECG_ERR_NOMEM;
+            }
+        }
+        break;
+    }
+    case AIECG_FILTER_POWERLINE: {
+        double mains = p && p->mains_hz > 0 ? p->mains_hz : 50;
+        s->nsec = notch_sections(fs, mains, s->sec, 16);
+        s->delay = 0;
+        break;
+    }
+    case AIECG_FILTER_LOWPASS: {
+        double fc = cut > 0 ? cut : 40;
+        if (fc >= fs / 2) {
+            s->nsec = 0;
+        } else {
+            s->nsec = aiecg__butter_sections(fs, fc, 2, 0, s->sec);
+        }
+        s->delay = s->nsec ? (int64_t)lrint(cascade_group_delay(s->sec, s->nsec, fs, 5.0)) : 0;
+        break;
+    }
+    default:
+        aiecg__free(s);
+        return AIECG_ERR_INVALID_ARG;
+    }
+    *out = s;
+    return AIECG_OK;
+}
+
+int64_t aiecg_filter_stream_delay(const aiecg_filter_stream *s) { return s ? s->delay : 0; }
+
+void aiecg_filter_stream_reset(aiecg_filter_stream *s) {
+    if (!s) return;
+    memset(s->z, 0, sizeof s->z);
+    memset(s->sum, 0, sizeof s->sum);
+    s->pos = 0;
+    for (int k = 0; k <= BL_STAGES; k++)
+        if (s->ring[k]) memset(s->ring[k], 0, (size_t)s->ring_len * sizeof(double));
+}
+
+void aiecg_filter_stream_prime(aiecg_filter_stream *s, float v) {
+    if (!s) return;
+    aiecg_filter_stream_reset(s);
+    if (s->kind == AIECG_FILTER_BASELINE) {
+        for (int k = 0; k <= BL_STAGES; k++)
+            for (int64_t i = 0; i < s->ring_len; i++) s->ring[k][i] = v;
+        for (int k = 0; k < BL_STAGES; k++) s->sum[k] = (double)v * s->L;
+    } else {
+        for (int k = 0; k < s->nsec; k++) bq_init_const(&s->sec[k], v, s->z[k]);
+    }
+}
+
+void aiecg_filter_stream_free(aiecg_filter_stream *s) {
+    if (!s) return;
+    for (int k = 0; k <= BL_STAGES; k++) aiecg__free(s->ring[k]);
+    aiecg__free(s);
+}
+
+void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *out, int64_t n) {
+    if (!s || n <= 0) return;
+    if (s->kind != AIECG_FILTER_BASELINE) {
+        for (int64_t i = 0; i < n; i++) {
+            float v = in[i];
+            for (int k = 0; k < s->nsec; k++) v = bq_step(&s->sec[k], s->z[k], v);
+            out[i] = v;
+        }
+        return;
+    }
+    const int64_t R = s->ring_len, L = s->L, D = s->delay;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t p = s->pos, old = (p - L + R) % R;
+        float v = in[i];
+        double est = v;
+        for (int k = 0; k < BL_STAGES; k++) {
+            double leaving = s->ring[k][old];
+            s->ring[k][p] = est;
+            s->sum[k] += est - leaving;
+            est = s->sum[k] / L;
+        }
+        out[i] = (float)(s->ring[0][(p - D + R) % R] - est);
+        s->pos = (p + 1) % R;
+    }
+}

@@ -1,0 +1,556 @@
+/*
+ * Multi-lead QRS detection, streaming, any sampling rate.
+ *
+ * Stage A (per lead, per sample): band-pass 5-15 Hz (2nd-order Butterworth
+ * high-pass, 4th-order low-pass, designed for the runtime fs), a derivative
+ * over ~10 ms, its magnitude, and a moving-window integral over ~100 ms
+ * (Pan & Tompkins, IEEE TBME 32(3):230, 1985; Hamilton & Tompkins, IEEE TBME
+ * 33(12):1157, 1986, who use the magnitude rather than the square, which
+ * keeps the fused function linear in amplitude).
+ * Stage B (fused): each lead's integral is divided by its running QRS level,
+ * so every usable lead contributes on the same scale, and summed. Peaks of the
+ * fused function (local maxima over +-120 ms) are classified against adaptive
+ * signal/noise levels (threshold = NL + 0.25 (QL - NL)), with
+ *   - a refractory period (200 ms by default),
+ *   - T-wave discrimination: a peak within 360 ms of the previous beat whose
+ *     steepest slope is below half that beat's is noise (Pan & Tompkins),
+ *   - search-back: with no beat for 1.66 mean RR, the largest candidate above
+ *     half the threshold since the last beat becomes a beat,
+ *   - a prominence gate against the slow mean of the fused function, so a
+ *     record of pure noise or a flat line produces no beats.
+ * The first 2 s are buffered to learn initial levels and then replayed, so
+ * beats at the very start are found. The fiducial is the sample of largest
+ * weighted band-passed magnitude in the integration window, corrected for
+ * the band-pass group delay. Beats leave the detector at most
+ * aiecg_qrs_detector_delay() samples after their fiducial.
+ * No allocation after _new; the batch function feeds this object.
+ */
+#include "dsp/dsp_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LEARN_S 2.0
+#define CAND_MAX 64
+#define OUTQ_MAX 256
+
+typedef struct cand {
+    int64_t t;      /* fused-function peak time (stage-B sample index) */
+    float h;        /* fused height */
+    float slope;    /* steepest fused slope before the peak */
+    int64_t fid;    /* fiducial, record samples */
+    float lm[AIECG_MAX_LEADS]; /* each fused lead's integral at the peak */
+} cand;
+
+typedef struct lead_state {
+    aiecg__biquad sec[3];
+    double z[3][2];
+    float last_finite;
+    double asum;     /* running integral */
+    float *bp;       /* ring [R], band-passed */
+    float *a;        /* ring [R], |derivative| */
+    float *mwi;      /* ring [R], integral */
+    float lvl;       /* running QRS level of mwi */
+    float g;         /* weight in the fused function */
+    float learn_max;
+} lead_state;
+
+struct aiecg_qrs_detector {
+    double fs;
+    int nleads;       /* leads pushed */
+    int nuse;         /* leads fused */
+    int64_t R;        /* ring size (power of two) */
+    int64_t mask;
+    int K;            /* derivative lag */
+    int W;            /* integration window */
+    int P;            /* peak half-width */
+    int refr;         /* refractory, samples */
+    int t_wave;       /* T-wave window, samples */
+    int gd;           /* band-pass group delay, samples */
+    int64_t delay;
+    int64_t n;        /* samples processed by stage A */
+    int64_t nb;       /* samples processed by stage B */
+    lead_state lead[AIECG_MAX_LEADS];
+    float *F;         /* ring [R], fused integral */
+    float *D;         /* ring [R], fused |derivative| */
+    /* learning */
+    int learning;
+    int64_t learn_len;
+    float *learn;     /* [learn_len][nuse][3]: bp, a, mwi */
+    /* stage B */
+    float pk_h;
+    int64_t pk_t;
+    double fmean;
+    float ql, nl;
+    int have_beat;
+    int64_t last_t;
+    float last_slope;
+    float rr[8];
+    int nrr;
+    int64_t last_fid;
+    cand cands[CAND_MAX];
+    int ncand;
+    int sb_dirty;
+    aiecg_beat outq[OUTQ_MAX];
+    int outq_head, outq_n;
+};
+
+static int64_t pow2_at_least(int64_t v) {
+    int64_t r = 1;
+    while (r < v) r <<= 1;
+    return r;
+}
+
+aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_options *opt,
+                                    aiecg_qrs_detector **out) {
+    if (!out) return AIECG_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!(fs >= 50 && fs <= 100000) || nleads < 1 || nleads > AIECG_MAX_LEADS)
+        return AIECG_ERR_INVALID_ARG;
+    aiecg_qrs_detector *d = aiecg__calloc(1, sizeof *d);
+    if (!d) return AIECG_ERR_NOMEM;
+    d->fs = fs;
+    d->nleads = nleads;
+    d->nuse = nleads;
+    if (opt && opt->use_leads > 0 && opt->use_leads < nleads) d->nuse = opt->use_leads;
+    double refr_ms = opt && opt->refractory_ms > 0 ? opt->refractory_ms : 200;
+    d->K = (int)lrint(0.010 * fs);
+    if (d->K < 1) d->K = 1;
+    d->W = (int)lrint(0.100 * fs);
+    if (d->W < 2) d->W = 2;
+    d->P = (int)lrint(0.120 * fs);
+    d->refr = (int)lrint(refr_ms * 1e-3 * fs);
+    d->t_wave = (int)lrint(0.360 * fs);
+    d->R = pow2_at_least((int64_t)(1.0 * fs) + d->W + d->P + 8);
+    d->mask = d->R - 1;
+    d->learn_len = (int64_t)lrint(LEARN_S * fs);
+    d->delay = (int64_t)ceil(3.2 * fs) + d->learn_len;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        ls->sec[0] = aiecg__biquad_highpass(fs, 5.0, 0.70710678);
+        aiecg__butter_sections(fs, 15.0, 2, 0, &ls->sec[1]);
+        ls->bp = aiecg__calloc((size_t)d->R, sizeof(float));
+        ls->a = aiecg__calloc((size_t)d->R, sizeof(float));
+        ls->mwi = aiecg__calloc((size_t)d->R, sizeof(float));
+        if (!ls->bp || !ls->a || !ls->mwi) {
+            aiecg_qrs_detector_free(d);
+            return AIECG_ERR_NOMEM;
+        }
+    }
+    d->F = aiecg__calloc((size_t)d->R, sizeof(float));
+    d->D = aiecg__calloc((size_t)d->R, sizeof(float));
+    d->learn = aiecg__calloc((size_t)d->learn_len * (size_t)d->nuse * 3, sizeof(float));
+    if (!d->F || !d->D || !d->learn) {
+        aiecg_qrs_detector_free(d);
+        return AIECG_ERR_NOMEM;
+    }
+    /* group delay of the band-pass near 10 Hz, where QRS energy concentrates */
+    {
+        double w = 2 * 3.14159265358979 * 10.0 / fs, ph[2];
+        for (int j = 0; j < 2; j++) {
+            double ww = w * (j ? 1.001 : 0.999), p = 0;
+            for (int k = 0; k < 3; k++) {
+                const aiecg__biquad *s = &d->lead[0].sec[k];
+                p += atan2(-s->b1 * sin(ww) - s->b2 * sin(2 * ww), s->b0 + s->b1 * cos(ww) + s->b2 * cos(2 * ww)) -
+                     atan2(-s->a1 * sin(ww) - s->a2 * sin(2 * ww), 1 + s->a1 * cos(ww) + s->a2 * cos(2 * ww));
+            }
+            ph[j] = p;
+        }
+        double gd = -(ph[1] - ph[0]) / (w * 0.002);
+        d->gd = (int)lrint(gd > 0 ? gd : 0);
+    }
+    aiecg_qrs_detector_reset(d);
+    *out = d;
+    return AIECG_OK;
+}
+
+void aiecg_qrs_detector_reset(aiecg_qrs_detector *d) {
+    if (!d) return;
+    d->n = d->nb = 0;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        memset(ls->z, 0, sizeof ls->z);
+        ls->last_finite = 0;
+        ls->asum = 0;
+        memset(ls->bp, 0, (size_t)d->R * sizeof(float));
+        memset(ls->a, 0, (size_t)d->R * sizeof(float));
+        memset(ls->mwi, 0, (size_t)d->R * sizeof(float));
+        ls->lvl = 0;
+        ls->g = 0;
+        ls->learn_max = 0;
+    }
+    memset(d->F, 0, (size_t)d->R * sizeof(float));
+    memset(d->D, 0, (size_t)d->R * sizeof(float));
+    d->learning = 1;
+    d->pk_h = -1;
+    d->pk_t = 0;
+    d->fmean = 0;
+    d->ql = d->nl = 0;
+    d->have_beat = 0;
+    d->last_t = 0;
+    d->last_slope = 0;
+    d->nrr = 0;
+    d->last_fid = -1;
+    d->ncand = 0;
+    d->sb_dirty = 0;
+    d->outq_head = d->outq_n = 0;
+}
+
+void aiecg_qrs_detector_free(aiecg_qrs_detector *d) {
+    if (!d) return;
+    for (int l = 0; l < AIECG_MAX_LEADS; l++) {
+        aiecg__free(d->lead[l].bp);
+        aiecg__free(d->lead[l].a);
+        aiecg__free(d->lead[l].mwi);
+    }
+    aiecg__free(d->F);
+    aiecg__free(d->D);
+    aiecg__free(d->learn);
+    aiecg__free(d);
+}
+
+int64_t aiecg_qrs_detector_delay(const aiecg_qrs_detector *d) { return d ? d->delay : 0; }
+
+/* ---- stage B ------------------------------------------------------------ */
+static float rr_mean(const aiecg_qrs_detector *d) {
+    if (d->nrr == 0) return (float)d->fs;
+    float s = 0;
+    int n = d->nrr < 8 ? d->nrr : 8;
+    for (int i = 0; i < n; i++) s += d->rr[i];
+    return s / n;
+}
+
+static void emit(aiecg_qrs_detector *d, int64_t fid) {
+    if (d->outq_n >= OUTQ_MAX) return; /* caller keeps the queue drained; see _push */
+    aiecg_beat *b = &d->outq[(d->outq_head + d->outq_n) % OUTQ_MAX];
+    memset(b, 0, sizeof *b);
+    b->sample = fid;
+    b->label = 'Q';
+    b->family = -1;
+    b->rr_ms = d->last_fid >= 0 ? (float)((fid - d->last_fid) * 1000.0 / d->fs) : NAN;
+    b->width_ms = NAN;
+    b->corr = NAN;
+    d->outq_n++;
+    d->last_fid = fid;
+}
+
+static void accept_beat(aiecg_qrs_detector *d, const cand *c, int searchback) {
+    if (d->have_beat) {
+        float rr = (float)(c->t - d->last_t);
+        memmove(d->rr + 1, d->rr, 7 * sizeof(float));
+        d->rr[0] = rr;
+        if (d->nrr < 8) d->nrr++;
+    }
+    if (searchback)
+        d->ql = 0.75f * d->ql + 0.25f * c->h;
+    else
+        d->ql = 0.875f * d->ql + 0.125f * c->h;
+    d->have_beat = 1;
+    d->last_t = c->t;
+    d->last_slope = c->slope;
+    /* per-lead levels follow each lead's own integral at the beat */
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        if (ls->g > 0) ls->lvl = 0.875f * ls->lvl + 0.125f * c->lm[l];
+    }
+    float maxlvl = 0;
+    for (int l = 0; l < d->nuse; l++)
+        if (d->lead[l].lvl > maxlvl) maxlvl = d->lead[l].lvl;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        ls->g = (ls->g > 0 && ls->lvl > 1e-3f * maxlvl) ? 1.0f / ls->lvl : 0;
+    }
+    int64_t fid = c->fid;
+    if (d->last_fid >= 0 && fid <= d->last_fid) fid = d->last_fid + 1;
+    emit(d, fid);
+    d->ncand = 0;
+    d->sb_dirty = 0;
+}
+
+static float threshold(const aiecg_qrs_detector *d) { return d->nl + 0.25f * (d->ql - d->nl); }
+
+static int prominent(const aiecg_qrs_detector *d, float h) {
+    return h > 1e-12f && h > 2.0f * (float)d->fmean;
+}
+
+static void try_searchback(aiecg_qrs_detector *d, int64_t now) {
+    if (!d->have_beat || !d->sb_dirty) return;
+    float rm = rr_mean(d);
+    if (rm > 1.5f * (float)d->fs) rm = 1.5f * (float)d->fs;
+    if ((float)(now - d->last_t) < 1.66f * rm) return;
+    float thr2 = 0.5f * threshold(d);
+    int best = -1;
+    for (int i = 0; i < d->ncand; i++) {
+        const cand *c = &d->cands[i];
+        if (c->t - d->last_t < d->refr) continue;
+        if (c->t - d->last_t < d->t_wave && c->slope < 0.5f * d->last_slope) continue;
+        if (c->h <= thr2 || !prominent(d, c->h)) continue;
+        if (best < 0 || c->h > d->cands[best].h) best = i;
+    }
+    d->sb_dirty = 0;
+    if (best >= 0) {
+        cand c = d->cands[best];
+        /* candidates after the chosen one stay candidates for the next search */
+        int k = 0;
+        for (int i = 0; i < d->ncand; i++)
+            if (d->cands[i].t > c.t) d->cands[k++] = d->cands[i];
+        accept_beat(d, &c, 1);
+        d->ncand = k;
+        d->sb_dirty = k > 0;
+    }
+}
+
+static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
+    cand c;
+    c.t = t;
+    c.h = h;
+    /* steepest fused slope and fiducial in the window the integral covers */
+    float sl = 0, best = -1;
+    int64_t bi = t;
+    int64_t lo = t - d->W - d->K;
+    for (int64_t k = lo; k <= t; k++) {
+        float v = d->D[k & d->mask];
+        if (v > sl) sl = v;
+        float s = 0;
+        for (int l = 0; l < d->nuse; l++) s += d->lead[l].g * fabsf(d->lead[l].bp[k & d->mask]);
+        if (s > best) {
+            best = s;
+            bi = k;
+        }
+    }
+    c.slope = sl;
+    for (int l = 0; l < d->nuse; l++) {
+        float m = 0;
+        for (int64_t k = t - d->P / 2; k <= t; k++) {
+            float v = d->lead[l].mwi[k & d->mask];
+            if (v > m) m = v;
+        }
+        c.lm[l] = m;
+    }
+    c.fid = bi - d->gd;
+    if (c.fid < 0) c.fid = 0;
+    int is_beat = 0;
+    if (h > threshold(d) && prominent(d, h)) {
+        if (!d->have_beat || t - d->last_t >= d->refr) {
+            if (d->have_beat && t - d->last_t < d->t_wave && sl < 0.5f * d->last_slope)
+                is_beat = 0;
+            else
+                is_beat = 1;
+        } else {
+            return; /* inside the refractory period: ignored */
+        }
+    }
+    if (is_beat) {
+        accept_beat(d, &c, 0);
+    } else {
+        d->nl = 0.875f * d->nl + 0.125f * h;
+        if (d->ncand == CAND_MAX) {
+            memmove(d->cands, d->cands + 1, (CAND_MAX - 1) * sizeof(cand));
+            d->ncand--;
+        }
+        d->cands[d->ncand++] = c;
+        d->sb_dirty = 1;
+    }
+}
+
+/* One stage-B step: per-lead values of this sample (vals[l*3 + {0,1,2}] = bp, a, mwi). */
+static void stage_b(aiecg_qrs_detector *d, const float *vals) {
+    int64_t t = d->nb, k = t & d->mask;
+    float f = 0, dd = 0;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        ls->bp[k] = vals[3 * l];
+        ls->a[k] = vals[3 * l + 1];
+        ls->mwi[k] = vals[3 * l + 2];
+        f += ls->g * vals[3 * l + 2];
+        dd += ls->g * vals[3 * l + 1];
+    }
+    d->F[k] = f;
+    d->D[k] = dd;
+    /* slow mean of the fused function, time constant ~4 s */
+    d->fmean += (f - d->fmean) / (4.0 * d->fs);
+    /* local-maximum tracking over +-P */
+    if (f > d->pk_h) {
+        d->pk_h = f;
+        d->pk_t = t;
+    } else if (t - d->pk_t >= d->P) {
+        int ok = d->pk_h > 0;
+        for (int64_t j = d->pk_t - d->P; ok && j < d->pk_t; j++)
+            if (j >= 0 && d->F[j & d->mask] >= d->pk_h) ok = 0;
+        if (ok) on_peak(d, d->pk_t, d->pk_h);
+        /* restart from the highest value after the old peak */
+        d->pk_h = -1;
+        for (int64_t j = d->pk_t + 1; j <= t; j++)
+            if (d->F[j & d->mask] > d->pk_h) {
+                d->pk_h = d->F[j & d->mask];
+                d->pk_t = j;
+            }
+    }
+    try_searchback(d, t);
+    d->nb++;
+}
+
+/* Ends learning: initial lead levels and thresholds from the buffered samples, then replay. */
+static void end_learning(aiecg_qrs_detector *d) {
+    int64_t n = d->n < d->learn_len ? d->n : d->learn_len;
+    float maxlvl = 0;
+    for (int l = 0; l < d->nuse; l++) {
+        float m = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float v = d->learn[((size_t)i * d->nuse + l) * 3 + 2];
+            if (v > m) m = v;
+        }
+        d->lead[l].learn_max = m;
+        if (m > maxlvl) maxlvl = m;
+    }
+    /* a lead whose integral never exceeds 1e-4 mV per sample of window carries no ECG */
+    float floor_abs = 1e-4f * (float)d->W;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        ls->lvl = 0.5f * ls->learn_max;
+        ls->g = (ls->learn_max > floor_abs && ls->learn_max > 1e-3f * maxlvl) ? 1.0f / ls->lvl : 0;
+    }
+    double fmax = 0, fsum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double f = 0;
+        for (int l = 0; l < d->nuse; l++) f += d->lead[l].g * d->learn[((size_t)i * d->nuse + l) * 3 + 2];
+        if (f > fmax) fmax = f;
+        fsum += f;
+    }
+    d->ql = (float)(fmax / 3.0 * 1.5);
+    d->nl = n ? (float)(0.5 * fsum / n) : 0;
+    d->fmean = n ? fsum / n : 0;
+    d->learning = 0;
+    for (int64_t i = 0; i < n; i++) stage_b(d, d->learn + (size_t)i * d->nuse * 3);
+}
+
+static int drain_out(aiecg_qrs_detector *d, aiecg_beat *out, int max_out, int *nout) {
+    while (d->outq_n > 0 && *nout < max_out) {
+        out[(*nout)++] = d->outq[d->outq_head];
+        d->outq_head = (d->outq_head + 1) % OUTQ_MAX;
+        d->outq_n--;
+    }
+    return d->outq_n > 0;
+}
+
+aiecg_status aiecg_qrs_detector_push(aiecg_qrs_detector *d, const float *const *leads, int64_t n,
+                                     aiecg_beat *out, int max_out, int *nout) {
+    if (!d || !nout || (n > 0 && !leads)) return AIECG_ERR_INVALID_ARG;
+    *nout = 0;
+    float vals[3 * AIECG_MAX_LEADS];
+    aiecg_status st = AIECG_OK;
+    for (int64_t i = 0; i < n; i++) {
+        for (int l = 0; l < d->nuse; l++) {
+            lead_state *ls = &d->lead[l];
+            float x = leads[l][i];
+            if (!isfinite(x)) x = ls->last_finite;
+            ls->last_finite = x;
+            for (int s = 0; s < 3; s++) {
+                const aiecg__biquad *q = &ls->sec[s];
+                double y = q->b0 * x + ls->z[s][0];
+                ls->z[s][0] = q->b1 * x - q->a1 * y + ls->z[s][1];
+                ls->z[s][1] = q->b2 * x - q->a2 * y;
+                x = (float)y;
+            }
+            int64_t k = d->n & d->mask;
+            /* stage-A rings are the stage-B rings: stage B lags by learn_len only while learning,
+               so during learning the values go to the learn buffer instead */
+            float prev = d->n >= d->K ? ls->bp[(d->n - d->K) & d->mask] : 0;
+            float a = fabsf(x - prev);
+            float aold = d->n >= d->W ? ls->a[(d->n - d->W) & d->mask] : 0;
+            ls->asum += (double)a - aold;
+            if (ls->asum < 0) ls->asum = 0;
+            ls->bp[k] = x;
+            ls->a[k] = a;
+            vals[3 * l] = x;
+            vals[3 * l + 1] = a;
+            vals[3 * l + 2] = (float)ls->asum;
+        }
+        if (d->learning) {
+            memcpy(d->learn + (size_t)d->n * d->nuse * 3, vals, (size_t)d->nuse * 3 * sizeof(float));
+            d->n++;
+            if (d->n >= d->learn_len) end_learning(d);
+        } else {
+            d->n++;
+            stage_b(d, vals);
+        }
+        if (d->outq_n > OUTQ_MAX / 2 && drain_out(d, out, max_out, nout)) st = AIECG_ERR_LIMIT;
+    }
+    if (drain_out(d, out, max_out, nout)) st = AIECG_ERR_LIMIT;
+    return st;
+}
+
+aiecg_status aiecg_qrs_detector_finish(aiecg_qrs_detector *d, aiecg_beat *out, int max_out, int *nout) {
+    if (!d || !nout) return AIECG_ERR_INVALID_ARG;
+    *nout = 0;
+    if (d->learning && d->n > 0) end_learning(d);
+    /* confirm a peak still open at the end, then a final search-back over what is left */
+    if (d->pk_h > 0) {
+        int ok = 1;
+        for (int64_t j = d->pk_t - d->P; ok && j < d->pk_t; j++)
+            if (j >= 0 && d->F[j & d->mask] >= d->pk_h) ok = 0;
+        if (ok && d->nb - d->pk_t >= d->W / 2) on_peak(d, d->pk_t, d->pk_h);
+        d->pk_h = -1;
+    }
+    try_searchback(d, d->nb);
+    return drain_out(d, out, max_out, nout) ? AIECG_ERR_LIMIT : AIECG_OK;
+}
+
+/* ---- batch --------------------------------------------------------------- */
+aiecg_status aiecg_qrs_detect(const aiecg_record *rec, const aiecg_qrs_options *opt, aiecg_beat **beats,
+                              int64_t *nbeats, aiecg_error *err) {
+    if (!rec || !beats || !nbeats)
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "qrs_detect: NULL argument");
+    *beats = NULL;
+    *nbeats = 0;
+    double fs = aiecg_record_fs(rec);
+    int nl = aiecg_record_nleads(rec);
+    int64_t n = aiecg_record_nsamples(rec);
+    if (fs < 50)
+        return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                "qrs_detect: sampling rate %g Hz is below the 50 Hz the detector needs", fs);
+    aiecg_qrs_detector *d = NULL;
+    aiecg_status st = aiecg_qrs_detector_new(fs, nl, opt, &d);
+    if (st) return aiecg__error_set(err, st, "qrs_detect: cannot create detector: %s", aiecg_strerror(st));
+    int64_t cap = 1024, cnt = 0;
+    aiecg_beat *b = aiecg__malloc((size_t)cap * sizeof *b);
+    aiecg_beat chunk_out[OUTQ_MAX];
+    const float *ptr[AIECG_MAX_LEADS];
+    if (!b) {
+        aiecg_qrs_detector_free(d);
+        return aiecg__error_set(err, AIECG_ERR_NOMEM, "qrs_detect: out of memory");
+    }
+    const int64_t CH = 4096;
+    for (int64_t i = 0; i <= n && !st; i += CH) {
+        int got = 0;
+        int64_t m = i < n ? AIECG__MIN(CH, n - i) : 0;
+        if (i < n) {
+            for (int l = 0; l < nl; l++) ptr[l] = aiecg_record_lead_data(rec, l) + i;
+            st = aiecg_qrs_detector_push(d, ptr, m, chunk_out, OUTQ_MAX, &got);
+        } else {
+            st = aiecg_qrs_detector_finish(d, chunk_out, OUTQ_MAX, &got);
+        }
+        if (cnt + got > cap) {
+            int64_t nc = cap * 2 + got;
+            aiecg_beat *nb = aiecg__realloc(b, (size_t)nc * sizeof *nb);
+            if (!nb) {
+                st = AIECG_ERR_NOMEM;
+                break;
+            }
+            b = nb;
+            cap = nc;
+        }
+        memcpy(b + cnt, chunk_out, (size_t)got * sizeof *b);
+        cnt += got;
+        if (i >= n) break;
+    }
+    aiecg_qrs_detector_free(d);
+    if (!st && cnt > 0) st = aiecg__beats_classify(rec, b, cnt);
+    if (st) {
+        aiecg__free(b);
+        return aiecg__error_set(err, st, "qrs_detect: %s", aiecg_strerror(st));
+    }
+    *beats = b;
+    *nbeats = cnt;
+    return AIECG_OK;
+}

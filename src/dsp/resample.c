@@ -1,0 +1,312 @@
+/*
+ * Rational polyphase resampling (Crochiere & Rabiner, "Multirate Digital
+ * Signal Processing", 1983): upsample by L, low-pass, downsample by M, with
+ * the prototype low-pass a Kaiser-windowed sinc (Kaiser 1974; beta 8.0,
+ * about 80 dB stop-band) of 24 zero crossings each side at the narrower of
+ * the two Nyquist rates (cut-off at 0.9 of it). fs_out/fs_in is approximated
+ * by L/M with L, M <= 1000 (continued fractions), so 500->100 is 1/5,
+ * 360->500 is 25/18, 1000->250 is 1/4.
+ *
+ * Output m is the signal at time m/fs_out exactly (the filter is symmetric
+ * and centred), so the batch function is zero-phase. The stream holds the
+ * first input as the value before time 0 and, at _finish, the last input as
+ * the value after the end, which keeps the record edges free of a step.
+ * Inputs are kept twice in a ring so each output is one contiguous dot product.
+ */
+#include "dsp/dsp_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define RS_ZEROS 24
+#define RS_BETA 8.0
+#define RS_MAX_FACTOR 1000
+
+struct aiecg_resampler {
+    int L, M;
+    int T;          /* taps per phase */
+    int D;          /* look-ahead in input samples: ceil(H / L) */
+    float *taps;    /* [L][T]: taps[phi][i] multiplies x[q + D - i] */
+    float *hist;    /* 2 * R floats: x[k] at k % R and k % R + R */
+    int64_t R;
+    int64_t nin;    /* inputs received */
+    int64_t nout;   /* outputs produced */
+    float last;
+    int started;
+};
+
+static double bessel_i0(double x) {
+    double s = 1, t = 1;
+    for (int k = 1; k < 50; k++) {
+        t *= (x / (2 * k)) * (x / (2 * k));
+        s += t;
+        if (t < 1e-12 * s) break;
+    }
+    return s;
+}
+
+static int64_t gcd64(int64_t a, int64_t b) {
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Best rational L/M ~ r with L, M <= RS_MAX_FACTOR. */
+static void rational(double fs_in, double fs_out, int *L, int *M) {
+    if (fs_in == floor(fs_in) && fs_out == floor(fs_out) && fs_in < 1e9 && fs_out < 1e9) {
+        int64_t a = (int64_t)fs_out, b = (int64_t)fs_in, g = gcd64(a, b);
+        a /= g;
+        b /= g;
+        if (a <= RS_MAX_FACTOR && b <= RS_MAX_FACTOR) {
+            *L = (int)a;
+            *M = (int)b;
+            return;
+        }
+    }
+    double r = fs_out / fs_in, x = r;
+    int64_t p0 = 0, q0 = 1, p1 = 1, q1 = 0;
+    int bestL = (int)fmax(1, lrint(r)), bestM = 1;
+    for (int it = 0; it < 40; it++) {
+        double a = floor(x);
+        int64_t p2 = (int64_t)a * p1 + p0, q2 = (int64_t)a * q1 + q0;
+        if (p2 > RS_MAX_FACTOR || q2 > RS_MAX_FACTOR || p2 < 1) break;
+        bestL = (int)p2;
+        bestM = (int)q2;
+        p0 = p1;
+        q0 = q1;
+        p1 = p2;
+        q1 = q2;
+        double f = x - a;
+        if (f < 1e-12) break;
+        x = 1 / f;
+    }
+    *L = bestL;
+    *M = bestM;
+}
+
+aiecg_status aiecg_resampler_new(double fs_in, double fs_out, aiecg_resampler **out) {
+    if (!out) return AIECG_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!(fs_in > 0) || !(fs_out > 0) || !isfinite(fs_in) || !isfinite(fs_out) || fs_in > 1e6 ||
+        fs_out > 1e6)
+        return AIECG_ERR_INVALID_ARG;
+    aiecg_resampler *r = aiecg__calloc(1, sizeof *r);
+    if (!r) return AIECG_ERR_NOMEM;
+    rational(fs_in, fs_out, &r->L, &r->M);
+    int L = r->L, M = r->M, mx = L > M ? L : M;
+    double fc = 0.5 / mx * 0.9; /* cycles per upsampled sample */
+    int H = RS_ZEROS * mx;      /* half-length, upsampled samples */
+    if (L == 1 && M == 1) H = 0;
+    r->D = (H + L - 1) / L;
+    r->T = 2 * r->D + 1;
+    r->taps = aiecg__calloc((size_t)L * (size_t)r->T, sizeof(float));
+    r->R = r->T + 1;
+    r->hist = aiecg__calloc((size_t)(2 * r->R), sizeof(float));
+    if (!r->taps || !r->hist) {
+        aiecg_resampler_free(r);
+        return AIECG_ERR_NOMEM;
+    }
+    double i0b = bessel_i0(RS_BETA);
+    for (int phi = 0; phi < L; phi++) {
+        for (int i = 0; i < r->T; i++) {
+            /* x[q + D - i] sits at upsampled offset u - (q + D - i) L = phi + (i - D) L */
+            int k = phi + (i - r->D) * L;
+            double h = 0;
+            if (H == 0) {
+                h = k == 0 ? 1 : 0;
+            } else if (abs(k) <= H) {
+                double t = (double)k / H;
+                double w = bessel_i0(RS_BETA * sqrt(fmax(0, 1 - t * t))) / i0b;
+                double a = 2 * M_PI * fc * k;
+                double s = k == 0 ? 1 : sin(a) / a;
+                h = 2 * fc * s * w * L;
+            }
+            r->taps[(size_t)phi * r->T + i] = (float)h;
+        }
+    }
+    /* normalise each phase to unit DC gain (removes the small ripple of the window) */
+    for (int phi = 0; phi < L && H; phi++) {
+        double s = 0;
+        for (int i = 0; i < r->T; i++) s += r->taps[(size_t)phi * r->T + i];
+        if (s != 0)
+            for (int i = 0; i < r->T; i++) r->taps[(size_t)phi * r->T + i] = (float)(r->taps[(size_t)phi * r->T + i] / s);
+    }
+    *out = r;
+    return AIECG_OK;
+}
+
+void aiecg_resampler_free(aiecg_resampler *r) {
+    if (!r) return;
+    aiecg__free(r->taps);
+    aiecg__free(r->hist);
+    aiecg__free(r);
+}
+
+void aiecg_resampler_reset(aiecg_resampler *r) {
+    if (!r) return;
+    r->nin = r->nout = 0;
+    r->started = 0;
+    r->last = 0;
+    memset(r->hist, 0, (size_t)(2 * r->R) * sizeof(float));
+}
+
+int64_t aiecg_resampler_delay(const aiecg_resampler *r) { return r ? r->D : 0; }
+
+void aiecg_resampler_ratio(const aiecg_resampler *r, int *up, int *down) {
+    if (up) *up = r ? r->L : 0;
+    if (down) *down = r ? r->M : 0;
+}
+
+static inline void put(aiecg_resampler *r, float v) {
+    int64_t k = r->nin % r->R;
+    r->hist[k] = v;
+    r->hist[k + r->R] = v;
+    r->nin++;
+}
+
+/* Emits every output whose newest needed input (q + D) has arrived. */
+static aiecg_status drain(aiecg_resampler *r, int64_t avail, float *out, int64_t max_out, int64_t *nout,
+                          int64_t limit) {
+    const int T = r->T, D = r->D;
+    aiecg_status st = AIECG_OK;
+    for (;;) {
+        if (limit >= 0 && r->nout >= limit) break;
+        int64_t u = r->nout * r->M, q = u / r->L;
+        int phi = (int)(u % r->L);
+        if (q + D >= avail) break;
+        /* inputs q + D - T + 1 .. q + D, oldest first, are contiguous in hist */
+        int64_t newest = q + D, oldest = newest - T + 1;
+        int64_t start = ((oldest % r->R) + r->R) % r->R;
+        const float *x = r->hist + start; /* x[j] = input oldest + j */
+        const float *h = r->taps + (size_t)phi * T;
+        double acc = 0;
+        for (int j = 0; j < T; j++) acc += (double)h[T - 1 - j] * x[j];
+        if (*nout < max_out)
+            out[(*nout)++] = (float)acc;
+        else
+            st = AIECG_ERR_LIMIT;
+        r->nout++;
+    }
+    return st;
+}
+
+aiecg_status aiecg_resampler_push(aiecg_resampler *r, const float *in, int64_t n, float *out,
+                                  int64_t max_out, int64_t *nout) {
+    if (!r || !nout || (n > 0 && !in)) return AIECG_ERR_INVALID_ARG;
+    *nout = 0;
+    aiecg_status st = AIECG_OK;
+    for (int64_t i = 0; i < n; i++) {
+        if (!r->started) {
+            /* history before time 0 holds the first value */
+            r->started = 1;
+            for (int64_t k = 0; k < 2 * r->R; k++) r->hist[k] = in[0];
+            r->nin = 0;
+            /* pretend D samples of in[0] precede it: indices -D..-1 are already in hist */
+        }
+        put(r, in[i]);
+        r->last = in[i];
+        aiecg_status s2 = drain(r, r->nin, out, max_out, nout, -1);
+        if (s2) st = s2;
+    }
+    return st;
+}
+
+aiecg_status aiecg_resampler_finish(aiecg_resampler *r, float *out, int64_t max_out, int64_t *nout) {
+    if (!r || !nout) return AIECG_ERR_INVALID_ARG;
+    *nout = 0;
+    if (!r->started) return AIECG_OK;
+    int64_t real = r->nin;
+    int64_t target = (real * r->L + r->M / 2) / r->M;
+    aiecg_status st = AIECG_OK;
+    while (r->nout < target) {
+        put(r, r->last);
+        aiecg_status s2 = drain(r, r->nin, out, max_out, nout, target);
+        if (s2) st = s2;
+    }
+    r->nin = real;
+    return st;
+}
+
+aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_out, float **out,
+                            int64_t *nout) {
+    if (!out || !nout || (n > 0 && !x) || n < 0) return AIECG_ERR_INVALID_ARG;
+    *out = NULL;
+    *nout = 0;
+    aiecg_resampler *r = NULL;
+    aiecg_status st = aiecg_resampler_new(fs_in, fs_out, &r);
+    if (st) return st;
+    int64_t want = llround((double)n * fs_out / fs_in);
+    int64_t cap = (int64_t)((double)n * r->L / r->M) + 4;
+    if (cap < want) cap = want;
+    float *y = aiecg__malloc((size_t)(cap > 0 ? cap : 1) * sizeof *y);
+    if (!y) {
+        aiecg_resampler_free(r);
+        return AIECG_ERR_NOMEM;
+    }
+    int64_t k1 = 0, k2 = 0;
+    st = aiecg_resampler_push(r, x, n, y, cap, &k1);
+    if (!st) st = aiecg_resampler_finish(r, y + k1, cap - k1, &k2);
+    aiecg_resampler_free(r);
+    if (st) {
+        aiecg__free(y);
+        return st;
+    }
+    int64_t got = k1 + k2;
+    for (int64_t i = got; i < want; i++) y[i] = got ? y[got - 1] : 0;
+    *out = y;
+    *nout = want;
+    return AIECG_OK;
+}
+
+aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out, aiecg_record **out,
+                                   aiecg_error *err) {
+    if (!rec || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "resample: NULL argument");
+    *out = NULL;
+    double fs = aiecg_record_fs(rec);
+    int nl = aiecg_record_nleads(rec);
+    int64_t n = aiecg_record_nsamples(rec);
+    int64_t m = llround((double)n * fs_out / fs);
+    aiecg_record *o = NULL;
+    aiecg_status st = aiecg_record_new(nl, m, fs_out, 0, &o, err);
+    if (st) return st;
+    aiecg_record_meta meta;
+    aiecg_record_meta_get(rec, &meta);
+    st = aiecg_record_set_meta(o, &meta);
+    for (int l = 0; l < nl && !st; l++) {
+        aiecg_lead_info li;
+        st = aiecg_record_lead_info(rec, l, &li);
+        if (st) break;
+        li.checksum_state = AIECG_CHECKSUM_ABSENT;
+        st = aiecg_record_set_lead(o, l, &li);
+        if (st) break;
+        float *y = NULL;
+        int64_t ny = 0;
+        st = aiecg_resample(aiecg_record_lead_data(rec, l), n, fs, fs_out, &y, &ny);
+        if (st) break;
+        memcpy(aiecg_record_lead_data_mut(o, l), y, (size_t)(ny < m ? ny : m) * sizeof(float));
+        aiecg__free(y);
+    }
+    const aiecg_annotation *a = aiecg_record_annotations(rec);
+    for (int64_t i = 0; i < aiecg_record_nannotations(rec) && !st; i++) {
+        aiecg_annotation b = a[i];
+        b.sample = llround((double)a[i].sample * fs_out / fs);
+        if (b.sample >= m) b.sample = m > 0 ? m - 1 : 0;
+        st = aiecg_record_add_annotation(o, &b);
+    }
+    for (int i = 0; i < aiecg_record_nstatements(rec) && !st; i++)
+        st = aiecg_record_add_statement(o, aiecg_record_statement(rec, i));
+    if (st) {
+        aiecg_record_free(o);
+        return aiecg__error_set(err, st, "resample: %s", aiecg_strerror(st));
+    }
+    *out = o;
+    return AIECG_OK;
+}
