@@ -104,6 +104,8 @@ static aiecg_status src_get(wfdb_src *s, const char *fname, const char *hname, c
 /* ---- sample decoding -------------------------------------------------- */
 
 static int is_flac(int fmt) { return fmt == 508 || fmt == 516 || fmt == 524; }
+/* Format 0 and file name "~" mark a signal that is not stored (header(5)). */
+static int is_null_signal(const aiecg__wfdb_signal *s) { return s->fmt == 0 || strcmp(s->fname, "~") == 0; }
 
 /* Number of whole samples that `len` bytes of format fmt hold. */
 static int64_t samples_in(int fmt, uint64_t len) {
@@ -272,7 +274,7 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
         gdata[g] = NULL;
         glen[g] = 0;
         gavail[g] = -1;
-        if (strcmp(s0->fname, "~") == 0) continue;
+        if (is_null_signal(s0)) continue;
         const uint8_t *d = NULL;
         size_t n = 0;
         if ((s = src_get(src, s0->fname, hname, &d, &n, err))) return s;
@@ -333,18 +335,12 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
         int maxskew = 0;
         for (int i = gstart[g]; i < gstart[g + 1]; i++) maxskew = AIECG__MAX(maxskew, h->sig[i].skew);
         if (flac_need >= 0) want += (int64_t)maxskew * s0->spf;
-        if (want > (int64_t)(glen[g] * 16 + 4096)) want = (int64_t)(glen[g] * 16 + 4096);
         if (want > AIECG_MAX_SAMPLES_TOTAL / nch) want = AIECG_MAX_SAMPLES_TOTAL / nch;
-        int32_t *tmp = aiecg__calloc((size_t)(want ? want : 1) * (size_t)nch, sizeof(int32_t));
-        if (!tmp) {
-            s = aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory for FLAC samples", hname);
-            goto fail;
-        }
+        int32_t *tmp = NULL;
         int64_t got = 0;
         s = aiecg__wfdb_flac_decode(gdata[g], glen[g], s0->fname, nch, aiecg__wfdb_format_bits(s0->fmt),
-                                    want, tmp, &got, err);
+                                    want, &tmp, &got, err);
         if (s) {
-            aiecg__free(tmp);
             aiecg__error_prefix(err, "%s", hname);
             goto fail;
         }
@@ -432,8 +428,6 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
             double gain = sg->gain > 0 ? sg->gain : 200.0;
             double scale = units_to_mv(sg->units) / gain;
             int has_invalid = sg->fmt != 8; /* first differences have no reserved value */
-            uint32_t sum = 0;
-            int64_t nsum = 0;
             for (int64_t t = 0; t < nframes; t++) {
                 int64_t src_t = t + sg->skew;
                 for (int m = 0; m < maxspf; m++) {
@@ -444,12 +438,12 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
                     adc[t * maxspf + m] = v;
                     mv[t * maxspf + m] =
                         (!ok || (has_invalid && v == inval)) ? NAN : (float)((double)(v - sg->baseline) * scale);
-                    if (ok && (int64_t)m * sg->spf % maxspf == 0) { /* first copy of sample j */
-                        sum += (uint32_t)v;
-                        nsum++;
-                    }
                 }
             }
+            /* the checksum covers the signal's samples as stored (before skew), as WFDB computes it */
+            uint32_t sum = 0;
+            for (int64_t t = 0; buf && t < AIECG__MIN(nframes, have); t++)
+                for (int j = 0; j < sg->spf; j++) sum += (uint32_t)buf[t * frame + off + j];
             aiecg_lead_info li = {0};
             li.label = sg->desc;
             li.lead = aiecg_lead_parse(sg->desc);
@@ -465,7 +459,6 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
                 li.checksum_state = (int16_t)(uint16_t)(sum & 0xffff) == (int16_t)sg->checksum
                                         ? AIECG_CHECKSUM_OK
                                         : AIECG_CHECKSUM_BAD;
-            (void)nsum;
             if (sg->gain <= 0) li.gain = 200.0 / units_to_mv(sg->units);
             if ((s = aiecg_record_set_lead(rec, i, &li))) {
                 aiecg__error_set(err, s, "%s: out of memory for lead %d", hname, i);
@@ -512,15 +505,25 @@ static aiecg_status set_meta(aiecg_record *rec, const aiecg__wfdb_header *h) {
 static aiecg_status read_header_file(wfdb_src *src, const char *recname, const char *hname,
                                      aiecg__wfdb_header *h, aiecg_error *err);
 
+static int file_exists(const char *dir, const char *name) {
+    char p[8192];
+    if (snprintf(p, sizeof p, "%s%s", dir, name) >= (int)sizeof p) return 0;
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
 /*
  * Multi-segment (header(5) "segments"): the record is the concatenation of
  * its segments. Fixed layout: every segment has the record's signals in the
  * same order. Variable layout: the first segment is a layout header (0
  * samples) naming the record's signals; each segment carries a subset, matched
  * by description; the rest is invalid (NaN). Null segments ("~") are gaps.
+ * Pass 1 parses every segment header and checks its signal files exist, so a
+ * record with a missing piece fails before the (possibly large) allocation.
  * The ADC plane is kept only when every segment maps a signal with the same
- * gain and baseline as the layout; otherwise mV are right and ADC values are
- * the segment's own.
+ * gain and baseline; otherwise the mV are right and the ADC plane is dropped.
  */
 static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const char *hname,
                                const aiecg_read_options *opt, decoded *out, aiecg_error *err) {
@@ -542,41 +545,88 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
         return aiecg__error_set(err, AIECG_ERR_FORMAT,
                                 "%s: field 'number of samples': %lld, but the segments add up to %lld",
                                 hname, (long long)h->nsamples, (long long)total);
-    aiecg__wfdb_header layout;
-    memset(&layout, 0, sizeof layout);
-    int first = 0, have_layout = 0;
-    aiecg_status s = AIECG_OK;
-    if (h->seg[0].nsamples == 0 && strcmp(h->seg[0].name, "~") != 0) {
-        if ((s = read_header_file(src, h->seg[0].name, hname, &layout, err))) return s;
-        have_layout = 1;
-        first = 1;
-        if (layout.nsig != h->nsig) {
-            aiecg__wfdb_header_free(&layout);
-            return aiecg__error_set(err, AIECG_ERR_FORMAT,
-                                    "%s: layout segment '%s' has %d signals, the record %d", hname,
-                                    h->seg[0].name, layout.nsig, h->nsig);
-        }
-    }
+    aiecg__wfdb_header *sh = aiecg__calloc((size_t)h->nseg, sizeof *sh);
+    if (!sh) return aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory for segments", hname);
+    int *parsed = aiecg__calloc((size_t)h->nseg, sizeof *parsed);
     aiecg_record *rec = NULL;
-    if ((s = aiecg_record_new(h->nsig, total, h->fs, 1, &rec, err))) {
-        aiecg__error_prefix(err, "%s", hname);
-        aiecg__wfdb_header_free(&layout);
-        return s;
+    aiecg_status s = parsed ? AIECG_OK : AIECG_ERR_NOMEM;
+    int first = 0, have_layout = 0;
+    int64_t factor = 0;
+    const aiecg__wfdb_header *layout = NULL;
+    /* pass 1: headers */
+    for (int k = 0; k < h->nseg && !s; k++) {
+        const aiecg__wfdb_segment *sgm = &h->seg[k];
+        if (strcmp(sgm->name, "~") == 0) continue;
+        if (k > 0 && sgm->nsamples == 0) continue;
+        if ((s = read_header_file(src, sgm->name, hname, &sh[k], err))) break;
+        parsed[k] = 1;
+        const aiecg__wfdb_header *g = &sh[k];
+        if (g->nseg) {
+            s = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "%s: segment '%s' is itself multi-segment",
+                                 hname, sgm->name);
+            break;
+        }
+        if (k == 0 && sgm->nsamples == 0) {
+            have_layout = 1;
+            first = 1;
+            layout = g;
+            if (g->nsig != h->nsig)
+                s = aiecg__error_set(err, AIECG_ERR_FORMAT,
+                                     "%s: layout segment '%s' has %d signals, the record %d", hname,
+                                     sgm->name, g->nsig, h->nsig);
+            continue;
+        }
+        if (fabs(g->fs - h->fs) > 1e-9 * h->fs) {
+            s = aiecg__error_set(err, AIECG_ERR_FORMAT,
+                                 "%s: segment '%s': sampling frequency %g differs from the record's %g",
+                                 hname, sgm->name, g->fs, h->fs);
+            break;
+        }
+        if (!have_layout && g->nsig != h->nsig) {
+            s = aiecg__error_set(err, AIECG_ERR_FORMAT,
+                                 "%s: segment '%s' has %d signals, the fixed-layout record %d", hname,
+                                 sgm->name, g->nsig, h->nsig);
+            break;
+        }
+        int64_t f = 1;
+        for (int i = 0; i < g->nsig; i++) {
+            f = AIECG__MAX(f, g->sig[i].spf);
+            if (!is_null_signal(&g->sig[i]) && !file_exists(src->dir, g->sig[i].fname)) {
+                s = aiecg__error_set(err, AIECG_ERR_NOT_FOUND,
+                                     "%s: segment '%s': signal file '%s' not found", hname, sgm->name,
+                                     g->sig[i].fname);
+                break;
+            }
+        }
+        if (s) break;
+        if (factor && f != factor) {
+            s = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                 "%s: segment '%s': %lld samples per frame, earlier segments %lld",
+                                 hname, sgm->name, (long long)f, (long long)factor);
+            break;
+        }
+        factor = f;
     }
+    if (!factor) factor = 1;
+    if (!s && total > AIECG_MAX_SAMPLES_TOTAL / h->nsig / factor)
+        s = aiecg__error_set(err, AIECG_ERR_LIMIT, "%s: %lld samples x %d signals exceed the limit",
+                             hname, (long long)(total * factor), h->nsig);
+    if (!s && (s = aiecg_record_new(h->nsig, total * factor, h->fs * (double)factor, 1, &rec, err)))
+        aiecg__error_prefix(err, "%s", hname);
     int adc_ok[AIECG_MAX_LEADS], got_info[AIECG_MAX_LEADS];
     aiecg_checksum_state ck[AIECG_MAX_LEADS];
-    for (int i = 0; i < h->nsig; i++) {
+    for (int i = 0; i < h->nsig && !s; i++) {
         adc_ok[i] = 1;
         got_info[i] = 0;
         ck[i] = AIECG_CHECKSUM_ABSENT;
         float *mv = aiecg_record_lead_data_mut(rec, i);
         int32_t *adc = aiecg_record_lead_adc_mut(rec, i);
-        for (int64_t t = 0; t < total; t++) {
+        for (int64_t t = 0; t < total * factor; t++) {
             mv[t] = NAN;
             adc[t] = INT32_MIN;
         }
         if (have_layout) {
-            const aiecg__wfdb_signal *sg = &layout.sig[i];
+            const aiecg__wfdb_signal *sg = &layout->sig[i];
             aiecg_lead_info li = {0};
             li.label = sg->desc;
             li.gain = (sg->gain > 0 ? sg->gain : 200.0) / units_to_mv(sg->units);
@@ -585,64 +635,37 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
             li.adc_resolution = sg->adc_res;
             li.units = sg->units;
             li.initial_value = sg->init;
-            if ((s = aiecg_record_set_lead(rec, i, &li))) goto done;
+            if ((s = aiecg_record_set_lead(rec, i, &li))) break;
             got_info[i] = 1;
         }
     }
+    /* pass 2: samples */
     int64_t at = 0;
     for (int k = first; k < h->nseg && !s; k++) {
         const aiecg__wfdb_segment *sgm = &h->seg[k];
-        if (strcmp(sgm->name, "~") == 0 || sgm->nsamples == 0) {
-            at += sgm->nsamples;
+        int64_t n = sgm->nsamples * factor;
+        if (!parsed[k] || sgm->nsamples == 0) {
+            at += n;
             continue;
         }
-        aiecg__wfdb_header sh;
-        if ((s = read_header_file(src, sgm->name, hname, &sh, err))) break;
-        if (sh.nseg) {
-            aiecg__wfdb_header_free(&sh);
-            s = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "%s: segment '%s' is itself multi-segment",
-                                 hname, sgm->name);
-            break;
-        }
-        if (fabs(sh.fs - h->fs) > 1e-9 * h->fs) {
-            s = aiecg__error_set(err, AIECG_ERR_FORMAT,
-                                 "%s: segment '%s': sampling frequency %g differs from the record's %g",
-                                 hname, sgm->name, sh.fs, h->fs);
-            aiecg__wfdb_header_free(&sh);
-            break;
-        }
-        if (!have_layout && sh.nsig != h->nsig) {
-            s = aiecg__error_set(err, AIECG_ERR_FORMAT,
-                                 "%s: segment '%s' has %d signals, the fixed-layout record %d", hname,
-                                 sgm->name, sh.nsig, h->nsig);
-            aiecg__wfdb_header_free(&sh);
-            break;
-        }
+        const aiecg__wfdb_header *g = &sh[k];
         char sname[300];
         snprintf(sname, sizeof sname, "%s.hea", sgm->name);
         decoded d;
         aiecg_read_options o2 = opt ? *opt : aiecg_read_options_default();
         o2.max_samples = 0;
-        s = read_signals(&sh, src, sname, &o2, sgm->nsamples, &d, err);
+        s = read_signals(g, src, sname, &o2, sgm->nsamples, &d, err);
         src_release(src);
         if (s) {
-            aiecg__wfdb_header_free(&sh);
+            aiecg__error_prefix(err, "%s", hname);
             break;
         }
-        if (d.factor != 1) {
-            aiecg_record_free(d.rec);
-            aiecg__wfdb_header_free(&sh);
-            s = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
-                                 "%s: segment '%s': samples per frame > 1 in a multi-segment record",
-                                 hname, sgm->name);
-            break;
-        }
-        for (int j = 0; j < sh.nsig; j++) {
+        for (int j = 0; j < g->nsig && !s; j++) {
             int dst = j;
             if (have_layout) {
                 dst = -1;
                 for (int i = 0; i < h->nsig; i++)
-                    if (strcmp(layout.sig[i].desc, sh.sig[j].desc) == 0) {
+                    if (strcmp(layout->sig[i].desc, g->sig[j].desc) == 0) {
                         dst = i;
                         break;
                     }
@@ -662,13 +685,12 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
             else if (li.checksum_state == AIECG_CHECKSUM_OK && ck[dst] != AIECG_CHECKSUM_BAD)
                 ck[dst] = AIECG_CHECKSUM_OK;
             memcpy(aiecg_record_lead_data_mut(rec, dst) + at, aiecg_record_lead_data(d.rec, j),
-                   (size_t)sgm->nsamples * sizeof(float));
+                   (size_t)n * sizeof(float));
             memcpy(aiecg_record_lead_adc_mut(rec, dst) + at, aiecg_record_lead_adc(d.rec, j),
-                   (size_t)sgm->nsamples * sizeof(int32_t));
+                   (size_t)n * sizeof(int32_t));
         }
         aiecg_record_free(d.rec);
-        aiecg__wfdb_header_free(&sh);
-        at += sgm->nsamples;
+        at += n;
     }
     for (int i = 0; i < h->nsig && !s; i++) {
         aiecg_lead_info li;
@@ -685,13 +707,18 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
                 rec->adc = NULL;
                 break;
             }
-done:
-    aiecg__wfdb_header_free(&layout);
+    for (int k = 0; k < h->nseg; k++)
+        if (parsed && parsed[k]) aiecg__wfdb_header_free(&sh[k]);
+    aiecg__free(sh);
+    aiecg__free(parsed);
     if (s) {
+        if (s == AIECG_ERR_NOMEM && (!err || err->status != s))
+            aiecg__error_set(err, s, "%s: out of memory", hname);
         aiecg_record_free(rec);
         return s;
     }
     out->rec = rec;
+    out->factor = factor;
     return AIECG_OK;
 }
 

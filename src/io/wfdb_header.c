@@ -261,7 +261,7 @@ static aiecg_status parse_record_line(cursor *c, const char *name, int line, aie
 /* ---- signal line ------------------------------------------------------ */
 
 static int known_format(int f) {
-    return aiecg__wfdb_format_bits(f) != 0;
+    return f == 0 || aiecg__wfdb_format_bits(f) != 0; /* 0: signal not stored */
 }
 
 static aiecg_status parse_signal_line(cursor *c, const char *name, int line, int idx,

@@ -75,9 +75,12 @@ aiecg_status aiecg__wfdb_annot_parse(const uint8_t *data, size_t len, const char
 aiecg_status aiecg__wfdb_annot_encode(const aiecg_annotation *ann, int64_t count, int64_t scale,
                                       aiecg__sbuf *b, aiecg_error *err);
 
-/* FLAC (formats 508/516/524): decodes `nchan` interleaved channels into out[nchan * nframes]. */
+/*
+ * FLAC (formats 508/516/524): decodes at most nframes samples of `nchan`
+ * channels into a new array *out [sample][channel] (caller frees), *got samples.
+ */
 aiecg_status aiecg__wfdb_flac_decode(const uint8_t *data, size_t len, const char *name, int nchan,
-                                     int bits, int64_t nframes, int32_t *out, int64_t *got,
+                                     int bits, int64_t nframes, int32_t **out, int64_t *got,
                                      aiecg_error *err);
 
 #endif
