@@ -88,6 +88,18 @@ AIECG_API aiecg_write_options aiecg_write_options_default(void);
 AIECG_API aiecg_status aiecg_record_write(const aiecg_record *rec, const char *path,
                                           const aiecg_write_options *opt, aiecg_error *err);
 
+/*
+ * Describes a record as JSON (what `aiecg info` prints): format, record name,
+ * fs (Hz), nsamples, duration_s, leads [{label, lead, units, gain (ADU/mV),
+ * baseline, adc_resolution, adc_zero, checksum_state}], metadata (patient_id,
+ * age, sex, start_time ISO 8601 or null), annotations {total, beats,
+ * by_code {mnemonic: count}}, checksums "verified" | "mismatch" | "absent"
+ * (mismatch if any lead is BAD, verified if every lead with a checksum is OK).
+ * *json is NUL-terminated, owned by the caller (free with aiecg_free).
+ * Thread-safe for a record no one mutates.
+ */
+AIECG_API aiecg_status aiecg_record_info_json(const aiecg_record *rec, char **json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,105 @@
-/* aiecg convert: placeholder until the io module lands. */
+/*
+ * aiecg convert: reads a record in any readable format and writes it with
+ * aiecg_record_write. The output format comes from OUT's extension (.hea or
+ * .dat: WFDB, .edf, .csv, .json) or from --to. Exit 0 ok, 1 failure (the
+ * message names file, field and byte offset), 2 usage.
+ */
 #include "cli.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *f) {
+    fprintf(f,
+            "usage: aiecg convert IN OUT [--to FORMAT] [--from FORMAT] [--wfdb-format 16|212]\n"
+            "                            [--annotator EXT] [--no-annotations]\n"
+            "\n"
+            "Converts a record. OUT's format comes from its extension (.hea/.dat: WFDB,\n"
+            ".edf: EDF+, .csv, .json) unless --to names it. WFDB output is a header,\n"
+            "one signal file (format 16 by default, or 212) and, when the record has\n"
+            "annotations, an annotation file (extension --annotator, default atr).\n"
+            "\n"
+            "  --to FORMAT          output format: wfdb, edf, csv, json\n"
+            "  --from FORMAT        input format (default: detected)\n"
+            "  --wfdb-format N      WFDB storage format, 16 or 212\n"
+            "  --annotator EXT      annotation file extension for reading and writing WFDB\n"
+            "  --no-annotations     neither read nor write annotations\n");
+}
+
+static int need(int i, int argc, const char *opt) {
+    if (i >= argc) {
+        cli_errorf("convert", "%s needs a value", opt);
+        return 0;
+    }
+    return 1;
+}
+
 int aiecg_cli_convert(int argc, char **argv) {
-    (void)argc; (void)argv;
-    cli_errorf("convert", "not built yet");
-    return CLI_FAIL;
+    const char *in = NULL, *out = NULL;
+    aiecg_read_options ro = aiecg_read_options_default();
+    aiecg_write_options wo = aiecg_write_options_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            help(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--to") || !strcmp(a, "--from")) {
+            if (!need(++i, argc, a)) return CLI_USAGE;
+            aiecg_format f = aiecg_format_parse(argv[i]);
+            if (f == AIECG_FORMAT_AUTO) {
+                cli_errorf("convert", "unknown format '%s'", argv[i]);
+                return CLI_USAGE;
+            }
+            if (a[2] == 't') wo.format = f;
+            else ro.format = f;
+        } else if (!strcmp(a, "--wfdb-format")) {
+            if (!need(++i, argc, a)) return CLI_USAGE;
+            char *e;
+            long v = strtol(argv[i], &e, 10);
+            if (*e || (v != 16 && v != 212)) {
+                cli_errorf("convert", "--wfdb-format must be 16 or 212, not '%s'", argv[i]);
+                return CLI_USAGE;
+            }
+            wo.wfdb_format = (int)v;
+        } else if (!strcmp(a, "--annotator")) {
+            if (!need(++i, argc, a)) return CLI_USAGE;
+            ro.annotator = argv[i];
+            wo.annotator = argv[i];
+        } else if (!strcmp(a, "--no-annotations")) {
+            ro.skip_annotations = 1;
+            wo.annotator = "";
+        } else if (a[0] == '-' && a[1]) {
+            cli_errorf("convert", "unknown option '%s' (see aiecg convert --help)", a);
+            return CLI_USAGE;
+        } else if (!in) {
+            in = a;
+        } else if (!out) {
+            out = a;
+        } else {
+            cli_errorf("convert", "unexpected argument '%s'", a);
+            return CLI_USAGE;
+        }
+    }
+    if (!in || !out) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    aiecg_record *rec = NULL;
+    aiecg_status s = aiecg_record_open(in, &ro, &rec, &err);
+    if (s) {
+        cli_errorf("convert", "reading %s: %s (%s)", in, err.message[0] ? err.message : aiecg_strerror(s),
+                   aiecg_status_name(s));
+        return CLI_FAIL;
+    }
+    aiecg_error_clear(&err);
+    s = aiecg_record_write(rec, out, &wo, &err);
+    aiecg_record_free(rec);
+    if (s) {
+        cli_errorf("convert", "writing %s: %s (%s)", out, err.message[0] ? err.message : aiecg_strerror(s),
+                   aiecg_status_name(s));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
