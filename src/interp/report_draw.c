@@ -221,7 +221,8 @@ aiecg_status aiecg__report_draw(const aiecg_result *r, const aiecg_report_option
                     double x = gx0 + CAL_W + (double)r->beats[i].sample / fs * MM_PER_S;
                     line(ops, ctx, x, base - ROW_H * 0.5 + 1, x, base - ROW_H * 0.5 + 3, "beat-mark");
                     char lb[2] = {r->beats[i].label ? r->beats[i].label : 'Q', 0};
-                    ops->text(ctx, x - 0.8, base - ROW_H * 0.5 + 6, 6, 0, lb, "beat-label");
+                    if (x > gx0 + CAL_W + 6) /* keep clear of the lead label */
+                        ops->text(ctx, x - 0.8, base - ROW_H * 0.5 + 6, 6, 0, lb, "beat-label");
                 }
                 ops->group(ctx, "beat-marks", 0);
             }

@@ -78,7 +78,7 @@ aiecg_status aiecg_result_svg(const aiecg_result *r, const aiecg_report_options 
     aiecg__sbuf_init(&b);
     aiecg__sbuf_printf(&b,
                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                       "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%gmm\" height=\"%gmm\" "
+                       "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" xml:space=\"preserve\" width=\"%gmm\" height=\"%gmm\" "
                        "viewBox=\"0 0 %g %g\" data-mm-per-s=\"25\" data-mm-per-mv=\"10\">\n",
                        W, H, W, H);
     aiecg__sbuf_puts(&b, "<title>");
