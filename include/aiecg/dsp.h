@@ -238,6 +238,8 @@ typedef struct aiecg_measurements {
                                              sample indices into the median beat (see below) */
     int median_len;                       /* samples in each representative beat */
     int median_fiducial;                  /* index of the QRS fiducial inside it */
+    double median_fs;                     /* Hz of the representative beat: the record's, or
+                                             500 when the record was below 250 Hz (upsampled) */
     float *median_beats;                  /* [lead][median_len], mV; owned; may be NULL */
     int nbeats;                           /* beats used (dominant family) */
 } aiecg_measurements;

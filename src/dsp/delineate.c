@@ -450,16 +450,6 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
         double rr_next = k + 1 < nqrs ? (double)(qrs[k + 1] - r) * 1000.0 / fs : rr_ms;
         if (!(rr_prev > 0)) rr_prev = rr_next > 0 ? rr_next : 1000.0;
         if (!(rr_next > 0)) rr_next = rr_prev;
-        /* P: up to 400 ms before the QRS onset, after the previous T end (or 55 % of RR) */
-        int64_t ws = w->qrs_on - ms2s(&c, AIECG__MIN(400.0, 0.75 * rr_prev));
-        if (k > 0) {
-            int64_t lim = prev_toff >= 0 ? prev_toff + ms2s(&c, 10)
-                                         : qrs[k - 1] + ms2s(&c, 0.55 * rr_prev);
-            if (lim > ws) ws = lim;
-        }
-        ws = clampi(ws, 0, n - 1);
-        int64_t we = clampi(w->qrs_on - ms2s(&c, 4), 0, n - 1);
-        delin_p(&c, ws, we, w);
         /* T: from J + 40 ms; peak within 100 ms + 35 % RR of the onset, end search 200 ms + 45 % RR */
         int64_t ts = w->qrs_off + ms2s(&c, 40);
         int64_t tpe = w->qrs_on + ms2s(&c, 100.0 + 0.35 * rr_next);
@@ -467,6 +457,19 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
         if (k + 1 < nqrs) te = AIECG__MIN(te, qrs[k + 1] - ms2s(&c, 120));
         te = clampi(te, 0, n - 2);
         if (ts < te) delin_t(&c, ts, tpe, te, w);
+        /* P: up to 400 ms before the QRS onset and after the previous T end: the one found, or
+         * for a lone (representative) beat this beat's QT one RR earlier, else 55 % of RR */
+        int64_t ws = w->qrs_on - ms2s(&c, AIECG__MIN(400.0, 0.75 * rr_prev));
+        int64_t lim = -1;
+        if (k > 0)
+            lim = prev_toff >= 0 ? prev_toff + ms2s(&c, 10) : qrs[k - 1] + ms2s(&c, 0.55 * rr_prev);
+        else if (rr_ms > 0)
+            lim = w->t_off >= 0 ? w->t_off - ms2s(&c, rr_prev) + ms2s(&c, 10)
+                                : r - ms2s(&c, rr_prev) + ms2s(&c, 0.55 * rr_prev);
+        if (lim > ws) ws = lim;
+        ws = clampi(ws, 0, n - 1);
+        int64_t we = clampi(w->qrs_on - ms2s(&c, 4), 0, n - 1);
+        delin_p(&c, ws, we, w);
         prev_toff = w->t_off;
     }
     /* P waves conducted to the QRS keep a steady PR; humps at scattered PR (fibrillatory or
@@ -506,11 +509,57 @@ aiecg_status aiecg_delineate_leads(const float *const *leads, int nleads, int64_
     return delin_run(leads, nleads, n, fs, qrs, nqrs, rr_ms, out, err);
 }
 
+/* Below this rate a record is delineated on a 500 Hz copy (the 5 ms smoothing needs it). */
+#define DELIN_MIN_FS 250.0
+#define DELIN_UP_FS 500.0
+
+aiecg_status aiecg__delin_upsample(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                   aiecg_record **up, aiecg_beat **ubeats, aiecg_error *err) {
+    double fs = aiecg_record_fs(rec);
+    *up = NULL;
+    *ubeats = NULL;
+    aiecg_status st = aiecg_record_resample(rec, DELIN_UP_FS, up, err);
+    if (st != AIECG_OK) return st;
+    *ubeats = aiecg__malloc(sizeof(aiecg_beat) * (size_t)(nbeats + 1));
+    if (!*ubeats) {
+        aiecg_record_free(*up);
+        *up = NULL;
+        return aiecg__error_set(err, AIECG_ERR_NOMEM, "delineation: out of memory");
+    }
+    for (int64_t k = 0; k < nbeats; k++) {
+        (*ubeats)[k] = beats[k];
+        (*ubeats)[k].sample = (int64_t)llround((double)beats[k].sample * DELIN_UP_FS / fs);
+    }
+    return AIECG_OK;
+}
+
+void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs) {
+    for (int64_t k = 0; k < n; k++) {
+        int64_t *f[9] = {&w[k].p_on, &w[k].p_peak, &w[k].p_off, &w[k].qrs_on, &w[k].qrs_peak,
+                         &w[k].qrs_off, &w[k].t_on, &w[k].t_peak, &w[k].t_off};
+        for (int j = 0; j < 9; j++)
+            if (*f[j] >= 0) *f[j] = (int64_t)llround((double)*f[j] * fs / DELIN_UP_FS);
+    }
+}
+
+int aiecg__delin_needs_upsampling(double fs) { return fs < DELIN_MIN_FS; }
+
 aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                              aiecg_waves **waves, aiecg_error *err) {
     if (!rec || !waves || nbeats < 0 || (nbeats > 0 && !beats))
         return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "aiecg_delineate: invalid argument");
     *waves = NULL;
+    if (aiecg__delin_needs_upsampling(aiecg_record_fs(rec)) && nbeats > 0) {
+        aiecg_record *up = NULL;
+        aiecg_beat *ub = NULL;
+        aiecg_status st = aiecg__delin_upsample(rec, beats, nbeats, &up, &ub, err);
+        if (st != AIECG_OK) return st;
+        st = aiecg_delineate(up, ub, nbeats, waves, err);
+        if (st == AIECG_OK) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec));
+        aiecg_record_free(up);
+        aiecg__free(ub);
+        return st;
+    }
     aiecg_waves *w = aiecg__calloc(nbeats > 0 ? (size_t)nbeats : 1, sizeof *w);
     int64_t *q = aiecg__calloc(nbeats > 0 ? (size_t)nbeats : 1, sizeof *q);
     if (!w || !q) {
