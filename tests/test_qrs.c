@@ -126,7 +126,68 @@ static void test_nstdb(void) {
     }
 }
 
+/* Deterministic Gaussian noise (xorshift + Box-Muller). */
+static float gauss(unsigned *st) {
+    double u[2];
+    for (int k = 0; k < 2; k++) {
+        *st ^= *st << 13;
+        *st ^= *st >> 17;
+        *st ^= *st << 5;
+        u[k] = (*st + 1.0) / 4294967297.0;
+    }
+    return (float)(sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]));
+}
+
+static int64_t detect_synth(int nl, int64_t n, double fs, int kind) {
+    aiecg_record *rec = NULL;
+    CHECK_OK(aiecg_record_new(nl, n, fs, 0, &rec, NULL), NULL);
+    if (!rec) return -1;
+    unsigned st = 12345;
+    for (int l = 0; l < nl; l++) {
+        float *x = aiecg_record_lead_data_mut(rec, l);
+        for (int64_t i = 0; i < n; i++) {
+            switch (kind) {
+            case 0: x[i] = 0; break;
+            case 1: x[i] = 0.2f * gauss(&st); break;
+            case 2: x[i] = (i % 7 == 0) ? NAN : (i % 11 == 0 ? INFINITY : 0); break;
+            case 3: x[i] = (gauss(&st) > 0) ? 5.0f : -5.0f; break; /* rail to rail */
+            case 4: x[i] = 1.0f; break;
+            }
+        }
+    }
+    aiecg_beat *b = NULL;
+    int64_t nb = -1;
+    aiecg_error err;
+    aiecg_status s = aiecg_qrs_detect(rec, NULL, &b, &nb, &err);
+    CHECK(s == AIECG_OK || s == AIECG_ERR_UNSUPPORTED);
+    aiecg_free(b);
+    aiecg_record_free(rec);
+    return nb;
+}
+
+static void test_bad_input(void) {
+    CHECK_INT(detect_synth(2, 3600, 360, 0), 0);   /* zeros */
+    CHECK_INT(detect_synth(12, 5000, 500, 0), 0);
+    CHECK_INT(detect_synth(1, 360, 360, 0), 0);    /* 1 s */
+    CHECK_INT(detect_synth(2, 36000, 360, 2), 0);  /* NaN / Inf on zeros */
+    CHECK_INT(detect_synth(1, 5000, 500, 4), 0);   /* constant */
+    int64_t nn = detect_synth(2, 36000, 360, 1);   /* white noise, 100 s */
+    printf("beats on 100 s of white noise: %lld\n", (long long)nn);
+    CHECK_INT(nn, 0);
+    int64_t nc = detect_synth(1, 5000, 500, 3);
+    printf("beats on 10 s of rail-to-rail noise: %lld\n", (long long)nc);
+    CHECK(nc >= 0);
+    /* detector objects reject nonsense */
+    aiecg_qrs_detector *d = NULL;
+    CHECK(aiecg_qrs_detector_new(0, 1, NULL, &d) != AIECG_OK);
+    CHECK(aiecg_qrs_detector_new(360, 0, NULL, &d) != AIECG_OK);
+    CHECK(aiecg_qrs_detector_new(360, 65, NULL, &d) != AIECG_OK);
+    CHECK(d == NULL);
+    aiecg_qrs_detector_free(NULL);
+}
+
 int main(void) {
+    RUN(test_bad_input);
     if (!getenv("AIECG_QRS_SKIP_MITDB")) RUN(test_mitdb_all);
     RUN(test_nstdb);
     return test_summary();

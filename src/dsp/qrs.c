@@ -29,9 +29,59 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef QRS_TRACE
+#include <stdio.h>
+#endif
 
 #define LEARN_S 2.0
+/* Tuned on MIT-BIH (see docs/dsp-qrs.md). */
+#ifndef QRS_THR
+#define QRS_THR 0.25f
+#endif
+#ifndef QRS_PROM
+#define QRS_PROM 2.0f
+#endif
+#ifndef QRS_PROM2
+#define QRS_PROM2 1.5f
+#endif
+#ifndef QRS_CORR
+#define QRS_CORR 0.8f
+#endif
+#ifndef QRS_TSLOPE
+#define QRS_TSLOPE 0.5f
+#endif
+#ifndef QRS_TWIN
+#define QRS_TWIN 0.360
+#endif
+#ifndef QRS_SB
+#define QRS_SB 1.66f
+#endif
+#ifndef QRS_SBF
+#define QRS_SBF 0.5f
+#endif
+#ifndef QRS_HP
+#define QRS_HP 5.0
+#endif
+#ifndef QRS_LP
+#define QRS_LP 15.0
+#endif
+#ifndef QRS_WS
+#define QRS_WS 0.100
+#endif
+#ifndef QRS_WPOW
+#define QRS_WPOW(q) ((q) * (q))
+#endif
+#ifndef QRS_NLVA
+#define QRS_NLVA 0.125f
+#endif
+#ifndef QRS_CAP
+#define QRS_CAP 1.5f
+#endif
+#ifndef QRS_PS
+#define QRS_PS 0.120
+#endif
 #define CAND_MAX 64
+#define NSHAPE 8
 #define OUTQ_MAX 256
 
 typedef struct cand {
@@ -40,6 +90,7 @@ typedef struct cand {
     float slope;    /* steepest fused slope before the peak */
     int64_t fid;    /* fiducial, record samples */
     float lm[AIECG_MAX_LEADS]; /* each fused lead's integral at the peak */
+    float corr;     /* best correlation with the recent beats' shapes */
 } cand;
 
 typedef struct lead_state {
@@ -51,6 +102,7 @@ typedef struct lead_state {
     float *a;        /* ring [R], |derivative| */
     float *mwi;      /* ring [R], integral */
     float lvl;       /* running QRS level of mwi */
+    float nlv;       /* running level of mwi at non-QRS peaks */
     float g;         /* weight in the fused function */
     float learn_max;
 } lead_state;
@@ -77,20 +129,30 @@ struct aiecg_qrs_detector {
     int learning;
     int64_t learn_len;
     float *learn;     /* [learn_len][nuse][3]: bp, a, mwi */
+    float *scratch;   /* [2 learn_len] */
+    /* shapes of the last NSHAPE beats: weighted band-passed leads around the fiducial */
+    int hw;           /* half-width of a shape, samples */
+    int shape_len;    /* nuse * (2 hw + 1) */
+    float *shapes;    /* [NSHAPE][shape_len] */
+    float *cur;       /* [shape_len] */
+    int nshape, shape_pos;
     /* stage B */
     float pk_h;
     int64_t pk_t;
-    double fmean;
+    float fmed;
     float ql, nl;
     int have_beat;
     int64_t last_t;
     float last_slope;
+    float sl_avg;
     float rr[8];
     int nrr;
     int64_t last_fid;
     cand cands[CAND_MAX];
     int ncand;
     int sb_dirty;
+    int64_t decay_at; /* stage-B time of the next lock-out decay (0: none armed) */
+    int64_t max_age;  /* oldest candidate search-back may pick, samples before now */
     aiecg_beat outq[OUTQ_MAX];
     int outq_head, outq_n;
 };
@@ -116,19 +178,20 @@ aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_optio
     double refr_ms = opt && opt->refractory_ms > 0 ? opt->refractory_ms : 200;
     d->K = (int)lrint(0.010 * fs);
     if (d->K < 1) d->K = 1;
-    d->W = (int)lrint(0.100 * fs);
+    d->W = (int)lrint(QRS_WS * fs);
     if (d->W < 2) d->W = 2;
-    d->P = (int)lrint(0.120 * fs);
+    d->P = (int)lrint(QRS_PS * fs);
     d->refr = (int)lrint(refr_ms * 1e-3 * fs);
-    d->t_wave = (int)lrint(0.360 * fs);
+    d->t_wave = (int)lrint(QRS_TWIN * fs);
     d->R = pow2_at_least((int64_t)(1.0 * fs) + d->W + d->P + 8);
     d->mask = d->R - 1;
     d->learn_len = (int64_t)lrint(LEARN_S * fs);
-    d->delay = (int64_t)ceil(3.2 * fs) + d->learn_len;
+    d->max_age = (int64_t)(3.0 * fs);
+    d->delay = d->max_age + d->W + d->K + 8 + (int64_t)ceil(0.2 * fs) + d->learn_len;
     for (int l = 0; l < d->nuse; l++) {
         lead_state *ls = &d->lead[l];
-        ls->sec[0] = aiecg__biquad_highpass(fs, 5.0, 0.70710678);
-        aiecg__butter_sections(fs, 15.0, 2, 0, &ls->sec[1]);
+        ls->sec[0] = aiecg__biquad_highpass(fs, QRS_HP, 0.70710678);
+        aiecg__butter_sections(fs, QRS_LP, 2, 0, &ls->sec[1]);
         ls->bp = aiecg__calloc((size_t)d->R, sizeof(float));
         ls->a = aiecg__calloc((size_t)d->R, sizeof(float));
         ls->mwi = aiecg__calloc((size_t)d->R, sizeof(float));
@@ -140,7 +203,12 @@ aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_optio
     d->F = aiecg__calloc((size_t)d->R, sizeof(float));
     d->D = aiecg__calloc((size_t)d->R, sizeof(float));
     d->learn = aiecg__calloc((size_t)d->learn_len * (size_t)d->nuse * 3, sizeof(float));
-    if (!d->F || !d->D || !d->learn) {
+    d->scratch = aiecg__calloc((size_t)d->learn_len * 2, sizeof(float));
+    d->hw = (int)lrint(0.060 * fs);
+    d->shape_len = d->nuse * (2 * d->hw + 1);
+    d->shapes = aiecg__calloc((size_t)NSHAPE * (size_t)d->shape_len, sizeof(float));
+    d->cur = aiecg__calloc((size_t)d->shape_len, sizeof(float));
+    if (!d->F || !d->D || !d->learn || !d->scratch || !d->shapes || !d->cur) {
         aiecg_qrs_detector_free(d);
         return AIECG_ERR_NOMEM;
     }
@@ -184,16 +252,19 @@ void aiecg_qrs_detector_reset(aiecg_qrs_detector *d) {
     d->learning = 1;
     d->pk_h = -1;
     d->pk_t = 0;
-    d->fmean = 0;
+    d->fmed = 0;
     d->ql = d->nl = 0;
     d->have_beat = 0;
     d->last_t = 0;
     d->last_slope = 0;
+    d->sl_avg = 0;
     d->nrr = 0;
     d->last_fid = -1;
     d->ncand = 0;
     d->sb_dirty = 0;
+    d->decay_at = 0;
     d->outq_head = d->outq_n = 0;
+    d->nshape = d->shape_pos = 0;
 }
 
 void aiecg_qrs_detector_free(aiecg_qrs_detector *d) {
@@ -206,6 +277,9 @@ void aiecg_qrs_detector_free(aiecg_qrs_detector *d) {
     aiecg__free(d->F);
     aiecg__free(d->D);
     aiecg__free(d->learn);
+    aiecg__free(d->scratch);
+    aiecg__free(d->shapes);
+    aiecg__free(d->cur);
     aiecg__free(d);
 }
 
@@ -234,6 +308,33 @@ static void emit(aiecg_qrs_detector *d, int64_t fid) {
     d->last_fid = fid;
 }
 
+/*
+ * Lead weights: 1 / QRS level scales every lead alike; a lead whose QRS
+ * level stands little above its own non-QRS peaks (noise, artefact) gets a
+ * proportionally smaller share. The weights sum to one over usable leads, so
+ * the fused function is ~1 at a QRS whatever the number of leads.
+ */
+static void update_gains(aiecg_qrs_detector *d) {
+    float maxlvl = 0;
+    for (int l = 0; l < d->nuse; l++)
+        if (d->lead[l].g > 0 && d->lead[l].lvl > maxlvl) maxlvl = d->lead[l].lvl;
+    float w[AIECG_MAX_LEADS], ws = 0;
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        w[l] = 0;
+        if (!(ls->g > 0) || !(ls->lvl > 1e-3f * maxlvl)) continue;
+        float snr = ls->nlv > 0 ? ls->lvl / ls->nlv : 10.0f;
+        if (snr > 10) snr = 10;
+        float q = snr - 1.0f;
+        w[l] = q > 0.05f ? QRS_WPOW(q) : 0.05f * 0.05f;
+        ws += w[l];
+    }
+    for (int l = 0; l < d->nuse; l++) {
+        lead_state *ls = &d->lead[l];
+        if (ls->g > 0 && ws > 0) ls->g = w[l] / ws / ls->lvl;
+    }
+}
+
 static void accept_beat(aiecg_qrs_detector *d, const cand *c, int searchback) {
     if (d->have_beat) {
         float rr = (float)(c->t - d->last_t);
@@ -241,50 +342,92 @@ static void accept_beat(aiecg_qrs_detector *d, const cand *c, int searchback) {
         d->rr[0] = rr;
         if (d->nrr < 8) d->nrr++;
     }
+    /* an artefact taken for a beat must not lock the detector out: cap what one beat adds */
+    float h = c->h < QRS_CAP * d->ql ? c->h : QRS_CAP * d->ql;
     if (searchback)
-        d->ql = 0.75f * d->ql + 0.25f * c->h;
+        d->ql = 0.75f * d->ql + 0.25f * h;
     else
-        d->ql = 0.875f * d->ql + 0.125f * c->h;
+        d->ql = 0.875f * d->ql + 0.125f * h;
     d->have_beat = 1;
     d->last_t = c->t;
-    d->last_slope = c->slope;
+    /* the slope reference follows the beats, an outsized one counts as 1.5x the average */
+    d->sl_avg = d->sl_avg > 0 ? 0.875f * d->sl_avg + 0.125f * (c->slope < 2 * d->sl_avg ? c->slope : 2 * d->sl_avg)
+                              : c->slope;
+    d->last_slope = c->slope < 1.5f * d->sl_avg ? c->slope : 1.5f * d->sl_avg;
     /* per-lead levels follow each lead's own integral at the beat */
     for (int l = 0; l < d->nuse; l++) {
         lead_state *ls = &d->lead[l];
-        if (ls->g > 0) ls->lvl = 0.875f * ls->lvl + 0.125f * c->lm[l];
+        float m = c->lm[l] < QRS_CAP * ls->lvl ? c->lm[l] : QRS_CAP * ls->lvl;
+        if (ls->g > 0) ls->lvl = 0.875f * ls->lvl + 0.125f * m;
     }
-    float maxlvl = 0;
-    for (int l = 0; l < d->nuse; l++)
-        if (d->lead[l].lvl > maxlvl) maxlvl = d->lead[l].lvl;
-    for (int l = 0; l < d->nuse; l++) {
-        lead_state *ls = &d->lead[l];
-        ls->g = (ls->g > 0 && ls->lvl > 1e-3f * maxlvl) ? 1.0f / ls->lvl : 0;
-    }
+    update_gains(d);
     int64_t fid = c->fid;
     if (d->last_fid >= 0 && fid <= d->last_fid) fid = d->last_fid + 1;
     emit(d, fid);
     d->ncand = 0;
     d->sb_dirty = 0;
+    d->decay_at = 0;
 }
 
-static float threshold(const aiecg_qrs_detector *d) { return d->nl + 0.25f * (d->ql - d->nl); }
+static float threshold(const aiecg_qrs_detector *d) { return d->nl + QRS_THR * (d->ql - d->nl); }
 
-static int prominent(const aiecg_qrs_detector *d, float h) {
-    return h > 1e-12f && h > 2.0f * (float)d->fmean;
+/*
+ * Prominence over the running median of the fused function. A peak well
+ * above it is a QRS candidate on its own; a lesser one only if its shape
+ * repeats one of the last beats (noise does not repeat).
+ */
+static int prominent(const aiecg_qrs_detector *d, float h, float corr) {
+    if (!(h > 1e-12f)) return 0;
+    if (h > QRS_PROM * d->fmed) return 1;
+    return h > QRS_PROM2 * d->fmed && corr > QRS_CORR;
+}
+
+/* Snapshot of the weighted band-passed leads around ring index c into d->cur; returns its norm. */
+static void take_shape(aiecg_qrs_detector *d, int64_t c) {
+    int len = 2 * d->hw + 1;
+    for (int l = 0; l < d->nuse; l++) {
+        float g = d->lead[l].g;
+        const float *bp = d->lead[l].bp;
+        for (int i = 0; i < len; i++) d->cur[l * len + i] = g * bp[(c - d->hw + i) & d->mask];
+    }
+}
+
+static float pearson(const float *a, const float *b, int n) {
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int i = 0; i < n; i++) {
+        sa += a[i];
+        sb += b[i];
+        saa += (double)a[i] * a[i];
+        sbb += (double)b[i] * b[i];
+        sab += (double)a[i] * b[i];
+    }
+    double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+    if (!(va > 0) || !(vb > 0)) return 0;
+    return (float)((sab - sa * sb / n) / sqrt(va * vb));
 }
 
 static void try_searchback(aiecg_qrs_detector *d, int64_t now) {
-    if (!d->have_beat || !d->sb_dirty) return;
+    if (!d->have_beat) return;
     float rm = rr_mean(d);
     if (rm > 1.5f * (float)d->fs) rm = 1.5f * (float)d->fs;
-    if ((float)(now - d->last_t) < 1.66f * rm) return;
-    float thr2 = 0.5f * threshold(d);
+    if ((float)(now - d->last_t) < QRS_SB * rm) return;
+    if (now >= d->decay_at) {
+        /* nothing for long: lower the QRS level (lock-out recovery) and search again */
+        if (d->decay_at > 0) {
+            d->ql *= 0.7f;
+            d->sb_dirty = 1;
+        }
+        d->decay_at = now + (int64_t)d->fs;
+    }
+    if (!d->sb_dirty) return;
+    float thr2 = QRS_SBF * threshold(d);
     int best = -1;
     for (int i = 0; i < d->ncand; i++) {
         const cand *c = &d->cands[i];
         if (c->t - d->last_t < d->refr) continue;
-        if (c->t - d->last_t < d->t_wave && c->slope < 0.5f * d->last_slope) continue;
-        if (c->h <= thr2 || !prominent(d, c->h)) continue;
+        if (now - c->t > d->max_age) continue;
+        if (c->t - d->last_t < d->t_wave && c->slope < QRS_TSLOPE * d->last_slope) continue;
+        if (c->h <= thr2 || !prominent(d, c->h, c->corr)) continue;
         if (best < 0 || c->h > d->cands[best].h) best = i;
     }
     d->sb_dirty = 0;
@@ -327,12 +470,23 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
         }
         c.lm[l] = m;
     }
+    take_shape(d, bi);
+    c.corr = 0;
+    for (int i = 0; i < d->nshape; i++) {
+        float r = pearson(d->cur, d->shapes + (size_t)i * d->shape_len, d->shape_len);
+        if (r > c.corr) c.corr = r;
+    }
     c.fid = bi - d->gd;
     if (c.fid < 0) c.fid = 0;
     int is_beat = 0;
-    if (h > threshold(d) && prominent(d, h)) {
+#ifdef QRS_TRACE
+    fprintf(stderr, "peak %.2f h %.3f thr %.3f ql %.3f nl %.3f fmed %.3f g0 %.4g g1 %.4g lv %.3g %.3g nlv %.3g %.3g sl %.3g/%.3g corr %.2f\n", t / d->fs, h,
+            threshold(d), d->ql, d->nl, d->fmed, d->lead[0].g, d->lead[1].g, d->lead[0].lvl, d->lead[1].lvl,
+            d->lead[0].nlv, d->lead[1].nlv, sl, d->last_slope, c.corr);
+#endif
+    if (h > threshold(d) && prominent(d, h, c.corr)) {
         if (!d->have_beat || t - d->last_t >= d->refr) {
-            if (d->have_beat && t - d->last_t < d->t_wave && sl < 0.5f * d->last_slope)
+            if (d->have_beat && t - d->last_t < d->t_wave && sl < QRS_TSLOPE * d->last_slope)
                 is_beat = 0;
             else
                 is_beat = 1;
@@ -341,9 +495,13 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
         }
     }
     if (is_beat) {
+        memcpy(d->shapes + (size_t)d->shape_pos * d->shape_len, d->cur, (size_t)d->shape_len * sizeof(float));
+        d->shape_pos = (d->shape_pos + 1) % NSHAPE;
+        if (d->nshape < NSHAPE) d->nshape++;
         accept_beat(d, &c, 0);
     } else {
         d->nl = 0.875f * d->nl + 0.125f * h;
+        for (int l = 0; l < d->nuse; l++) d->lead[l].nlv += QRS_NLVA * (c.lm[l] - d->lead[l].nlv);
         if (d->ncand == CAND_MAX) {
             memmove(d->cands, d->cands + 1, (CAND_MAX - 1) * sizeof(cand));
             d->ncand--;
@@ -368,7 +526,13 @@ static void stage_b(aiecg_qrs_detector *d, const float *vals) {
     d->F[k] = f;
     d->D[k] = dd;
     /* slow mean of the fused function, time constant ~4 s */
-    d->fmean += (f - d->fmean) / (4.0 * d->fs);
+    /* running median of the fused function (sign-step tracker, O(1)): low between
+       QRS complexes of an ECG, close to the peaks in noise */
+    {
+        float eta = 2.0f * (d->ql > 1e-6f ? d->ql : 1e-6f) / (float)d->fs;
+        d->fmed += f > d->fmed ? eta : -eta;
+        if (d->fmed < 0) d->fmed = 0;
+    }
     /* local-maximum tracking over +-P */
     if (f > d->pk_h) {
         d->pk_h = f;
@@ -408,8 +572,10 @@ static void end_learning(aiecg_qrs_detector *d) {
     for (int l = 0; l < d->nuse; l++) {
         lead_state *ls = &d->lead[l];
         ls->lvl = 0.5f * ls->learn_max;
+        ls->nlv = 0;
         ls->g = (ls->learn_max > floor_abs && ls->learn_max > 1e-3f * maxlvl) ? 1.0f / ls->lvl : 0;
     }
+    update_gains(d);
     double fmax = 0, fsum = 0;
     for (int64_t i = 0; i < n; i++) {
         double f = 0;
@@ -419,7 +585,13 @@ static void end_learning(aiecg_qrs_detector *d) {
     }
     d->ql = (float)(fmax / 3.0 * 1.5);
     d->nl = n ? (float)(0.5 * fsum / n) : 0;
-    d->fmean = n ? fsum / n : 0;
+    /* exact median of the learning window seeds the tracker */
+    for (int64_t i = 0; i < n; i++) {
+        double f = 0;
+        for (int l = 0; l < d->nuse; l++) f += d->lead[l].g * d->learn[((size_t)i * d->nuse + l) * 3 + 2];
+        d->scratch[i] = (float)f;
+    }
+    d->fmed = n ? aiecg__median_f(d->scratch, (int)n, d->scratch + d->learn_len) : 0;
     d->learning = 0;
     for (int64_t i = 0; i < n; i++) stage_b(d, d->learn + (size_t)i * d->nuse * 3);
 }
