@@ -207,12 +207,12 @@ static void decode(int fmt, const uint8_t *d, int64_t n, int32_t *out, const int
 
 /* ---- physical units --------------------------------------------------- */
 
-/* Factor that turns the signal's physical unit into millivolts; 1 for non-voltage units. */
-static double units_to_mv(const char *u) {
+/* Physical units per millivolt (uV: 1000); 1 for mV and for non-voltage units (kept as they are). */
+static double units_per_mv(const char *u) {
     if (!u) return 1.0;
-    if (!strcmp(u, "uV") || !strcmp(u, "µV") || !strcasecmp(u, "microvolt")) return 1e-3;
-    if (!strcmp(u, "nV")) return 1e-6;
-    if (!strcmp(u, "V") || !strcasecmp(u, "volt")) return 1e3;
+    if (!strcmp(u, "uV") || !strcmp(u, "µV") || !strcasecmp(u, "microvolt")) return 1e3;
+    if (!strcmp(u, "nV")) return 1e6;
+    if (!strcmp(u, "V") || !strcasecmp(u, "volt")) return 1e-3;
     return 1.0;
 }
 
@@ -425,8 +425,7 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
             int32_t inval = aiecg__wfdb_invalid_value(sg->fmt);
             int32_t *adc = aiecg_record_lead_adc_mut(rec, i);
             float *mv = aiecg_record_lead_data_mut(rec, i);
-            double gain = sg->gain > 0 ? sg->gain : 200.0;
-            double scale = units_to_mv(sg->units) / gain;
+            double gain = (sg->gain > 0 ? sg->gain : 200.0) * units_per_mv(sg->units); /* ADU per mV */
             int has_invalid = sg->fmt != 8; /* first differences have no reserved value */
             for (int64_t t = 0; t < nframes; t++) {
                 int64_t src_t = t + sg->skew;
@@ -437,7 +436,7 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
                     if (ok) v = buf[src_t * frame + off + j];
                     adc[t * maxspf + m] = v;
                     mv[t * maxspf + m] =
-                        (!ok || (has_invalid && v == inval)) ? NAN : (float)((double)(v - sg->baseline) * scale);
+                        (!ok || (has_invalid && v == inval)) ? NAN : (float)((double)(v - sg->baseline) / gain);
                 }
             }
             /* the checksum covers the signal's samples as stored (before skew), as WFDB computes it */
@@ -447,7 +446,7 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
             aiecg_lead_info li = {0};
             li.label = sg->desc;
             li.lead = aiecg_lead_parse(sg->desc);
-            li.gain = gain / units_to_mv(sg->units);
+            li.gain = gain;
             li.baseline = sg->baseline;
             li.adc_zero = sg->adc_zero;
             li.adc_resolution = sg->adc_res ? sg->adc_res : aiecg__wfdb_format_bits(sg->fmt);
@@ -459,7 +458,6 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
                 li.checksum_state = (int16_t)(uint16_t)(sum & 0xffff) == (int16_t)sg->checksum
                                         ? AIECG_CHECKSUM_OK
                                         : AIECG_CHECKSUM_BAD;
-            if (sg->gain <= 0) li.gain = 200.0 / units_to_mv(sg->units);
             if ((s = aiecg_record_set_lead(rec, i, &li))) {
                 aiecg__error_set(err, s, "%s: out of memory for lead %d", hname, i);
                 break;
@@ -629,7 +627,7 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
             const aiecg__wfdb_signal *sg = &layout->sig[i];
             aiecg_lead_info li = {0};
             li.label = sg->desc;
-            li.gain = (sg->gain > 0 ? sg->gain : 200.0) / units_to_mv(sg->units);
+            li.gain = (sg->gain > 0 ? sg->gain : 200.0) * units_per_mv(sg->units);
             li.baseline = sg->baseline;
             li.adc_zero = sg->adc_zero;
             li.adc_resolution = sg->adc_res;

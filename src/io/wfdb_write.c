@@ -13,6 +13,7 @@
 #include "wfdb_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -167,7 +168,11 @@ aiecg_status aiecg__wfdb_write(const aiecg_record *rec, const char *path, const 
         for (const char *q = units && *units ? units : "mV"; *q && u + 1 < sizeof ustr; q++)
             if (*q > ' ' && *q != '#') ustr[u++] = *q;
         ustr[u] = '\0';
-        aiecg__sbuf_printf(&h, "%s.dat %d %.12g(%d)/%s %d %d %d %d 0 %s\n", name, fmt, gain,
+        /* 12 significant digits unless that would not read back as the same double */
+        char gstr[40];
+        snprintf(gstr, sizeof gstr, "%.12g", gain);
+        if (strtod(gstr, NULL) != gain) snprintf(gstr, sizeof gstr, "%.17g", gain);
+        aiecg__sbuf_printf(&h, "%s.dat %d %s(%d)/%s %d %d %d %d 0 %s\n", name, fmt, gstr,
                            (int)baseline, u ? ustr : "mV", res, (int)zero, (int)first[l],
                            (int)(int16_t)(uint16_t)(sum[l] & 0xffff), label);
     }
@@ -189,13 +194,16 @@ aiecg_status aiecg__wfdb_write(const aiecg_record *rec, const char *path, const 
     }
     aiecg__sbuf_free(&h);
     const char *ann = opt && opt->annotator ? opt->annotator : "atr";
-    if (!s && ann[0] && aiecg_record_nannotations(rec) > 0) {
+    if (!s && ann[0]) {
         if (strchr(ann, '/') || strlen(ann) > 32)
             return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "annotator '%s' is not a file extension",
                                     ann);
         snprintf(p, sizeof p, "%s.%s", base, ann);
-        s = aiecg_wfdb_annotations_write(p, aiecg_record_annotations(rec),
-                                         aiecg_record_nannotations(rec), err);
+        if (aiecg_record_nannotations(rec) > 0)
+            s = aiecg_wfdb_annotations_write(p, aiecg_record_annotations(rec),
+                                             aiecg_record_nannotations(rec), err);
+        else
+            remove(p); /* an older annotation file of this record name would be read with the new signals */
     }
     return s;
 }
