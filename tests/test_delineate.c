@@ -10,6 +10,7 @@
  * Also: bad input never crashes and yields no waves.
  */
 #include "test.h"
+#include "aiecg/eval.h"
 #include "wfdb_min.h"
 
 static const char *lead_ext[12] = {"i", "ii", "iii", "avr", "avl", "avf",

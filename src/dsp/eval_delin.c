@@ -11,6 +11,7 @@
  * Se = TP / (TP + FN), P+ = TP / (TP + FP).
  */
 #include "dsp/dsp_int.h"
+#include "aiecg/eval.h"
 
 #include <math.h>
 #include <stdlib.h>
