@@ -1,0 +1,157 @@
+/*
+ * Public model API: load (.aiem mapped read-only, or .onnx imported and
+ * optimised in memory), metadata access, and compile (ONNX -> .aiem). The
+ * file kind is decided by content (the "AIEM" magic), not by the extension.
+ * A loaded model is immutable; sessions only read it.
+ */
+#include "nn_int.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_MODEL_BYTES ((size_t)2 << 30)
+
+static aiecg_status finish_onnx(aiecg_model *m, const uint8_t *data, size_t len, aiecg_error *err) {
+    aiecg_status st = aiecg__nn_import_onnx(data, len, &m->g, err);
+    if (!st) st = aiecg__nn_optimize(&m->g, err);
+    if (!st) st = aiecg__nn_graph_check(&m->g, err);
+    return st;
+}
+
+/* A throwaway session proves the graph plans for its nominal input. */
+static aiecg_status validate_plan(aiecg_model *m, aiecg_error *err) {
+    aiecg_session_options o = aiecg_session_options_default();
+    o.max_batch = 1;
+    o.force_generic = 1;
+    aiecg_session *s = NULL;
+    aiecg_status st = aiecg_session_new(m, &o, &s, err);
+    aiecg_session_free(s);
+    return st;
+}
+
+void aiecg_model_free(aiecg_model *m) {
+    if (!m) return;
+    aiecg__nn_graph_free(&m->g);
+    if (m->map) munmap(m->map, m->map_len);
+    aiecg__aligned_free(m->owned_buf);
+    aiecg__aligned_free(m->f32_weights);
+    aiecg__free(m);
+}
+
+aiecg_status aiecg_model_load_memory(const void *data, size_t len, int keep_reference,
+                                     aiecg_model **out, aiecg_error *err) {
+    if (!data || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "model_load_memory: NULL argument");
+    *out = NULL;
+    aiecg_model *m = aiecg__calloc(1, sizeof *m);
+    if (!m) return aiecg__error_set(err, AIECG_ERR_NOMEM, "model");
+    aiecg__nn_graph_init(&m->g);
+    aiecg_status st;
+    const uint8_t *p = data;
+    if (len >= 4 && memcmp(p, "AIEM", 4) == 0) {
+        /* Weights are used in place: they must stay alive and be 64-byte aligned. */
+        if (!keep_reference || ((uintptr_t)p & 63u)) {
+            m->owned_buf = aiecg__aligned_alloc(len ? len : 1);
+            if (!m->owned_buf) {
+                aiecg__free(m);
+                return aiecg__error_set(err, AIECG_ERR_NOMEM, "model buffer (%zu bytes)", len);
+            }
+            memcpy(m->owned_buf, p, len);
+            p = m->owned_buf;
+        }
+        st = aiecg__nn_load_aiem(m, p, len, err);
+    } else {
+        st = finish_onnx(m, p, len, err);
+    }
+    if (!st) st = validate_plan(m, err);
+    if (st) {
+        aiecg_model_free(m);
+        return st;
+    }
+    *out = m;
+    return AIECG_OK;
+}
+
+aiecg_status aiecg_model_load(const char *path, aiecg_model **out, aiecg_error *err) {
+    if (!path || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "model_load: NULL argument");
+    *out = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return aiecg__error_set(err, AIECG_ERR_IO, "%s: cannot open", path);
+    struct stat stt;
+    if (fstat(fd, &stt) != 0 || stt.st_size <= 0 || (uint64_t)stt.st_size > MAX_MODEL_BYTES) {
+        close(fd);
+        return aiecg__error_set(err, AIECG_ERR_IO, "%s: empty, unreadable or larger than 2 GiB", path);
+    }
+    size_t len = (size_t)stt.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return aiecg__error_set(err, AIECG_ERR_IO, "%s: mmap failed", path);
+    aiecg_model *m = aiecg__calloc(1, sizeof *m);
+    if (!m) {
+        munmap(map, len);
+        return aiecg__error_set(err, AIECG_ERR_NOMEM, "model");
+    }
+    aiecg__nn_graph_init(&m->g);
+    aiecg_status st;
+    if (len >= 4 && memcmp(map, "AIEM", 4) == 0) {
+        m->map = map;
+        m->map_len = len;
+        st = aiecg__nn_load_aiem(m, map, len, err);
+    } else {
+        st = finish_onnx(m, map, len, err);
+        munmap(map, len); /* imported graph owns copies of everything */
+    }
+    if (!st) st = validate_plan(m, err);
+    if (st) {
+        aiecg__error_prefix(err, "%s", path);
+        aiecg_model_free(m);
+        return st;
+    }
+    *out = m;
+    return AIECG_OK;
+}
+
+const char *aiecg_model_meta(const aiecg_model *m, const char *key) {
+    if (!m || !key) return NULL;
+    for (int i = 0; i < m->g.nmeta; i++)
+        if (strcmp(m->g.meta_k[i], key) == 0) return m->g.meta_v[i];
+    return NULL;
+}
+
+int aiecg_model_meta_count(const aiecg_model *m) { return m ? m->g.nmeta : 0; }
+
+void aiecg_model_meta_at(const aiecg_model *m, int i, const char **key, const char **value) {
+    if (key) *key = NULL;
+    if (value) *value = NULL;
+    if (!m || i < 0 || i >= m->g.nmeta) return;
+    if (key) *key = m->g.meta_k[i];
+    if (value) *value = m->g.meta_v[i];
+}
+
+aiecg_status aiecg_model_compile(const char *onnx_path, const char *out_path,
+                                 const aiecg_compile_options *opt, aiecg_error *err) {
+    if (!onnx_path || !out_path) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "compile: NULL path");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    aiecg_status st = aiecg__read_file(onnx_path, MAX_MODEL_BYTES, &data, &len, err);
+    if (st) return st;
+    aiecg_model *m = aiecg__calloc(1, sizeof *m);
+    if (!m) {
+        aiecg__free(data);
+        return aiecg__error_set(err, AIECG_ERR_NOMEM, "compile");
+    }
+    aiecg__nn_graph_init(&m->g);
+    st = finish_onnx(m, data, len, err);
+    aiecg__free(data);
+    if (!st && opt)
+        for (int i = 0; i < opt->nmeta && !st; i++)
+            if (opt->meta_keys[i] && opt->meta_values[i])
+                st = aiecg__nn_add_meta(&m->g, opt->meta_keys[i], opt->meta_values[i]);
+    if (!st) st = validate_plan(m, err);
+    if (!st) st = aiecg__nn_write_aiem(&m->g, opt ? opt->fp16 : 0, out_path, err);
+    if (st) aiecg__error_prefix(err, "%s", onnx_path);
+    aiecg_model_free(m);
+    return st;
+}

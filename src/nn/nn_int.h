@@ -1,0 +1,291 @@
+/*
+ * Internals of the inference engine: the graph IR shared by the ONNX importer,
+ * the optimiser, the .aiem writer/loader and the session.
+ *
+ * Invariants of a graph handed to a session (checked by aiecg__nn_graph_check):
+ *  - nodes are in topological order; every input index is a tensor that is a
+ *    constant, a graph input, or an output of an earlier node (or -1 when an
+ *    optional input is absent);
+ *  - every tensor is float32 or int64; constants carry their data;
+ *  - ops come from the one X-macro list below, so each op table is sized by
+ *    it and a static_assert catches a missing entry.
+ * Layout is ONNX's: dense row-major NCW / NCHW; convolutions have at most two
+ * spatial dimensions (1-D is the H = 1 case).
+ */
+#ifndef AIECG_NN_INT_H
+#define AIECG_NN_INT_H
+
+#include "aiecg/nn.h"
+#include "core/core_int.h"
+
+#include <stdatomic.h>
+
+/* X(enum, ONNX op_type). Internal-only ops use names ONNX does not have. */
+#define AIECG__NN_OPS(X)                                                       \
+    X(CONV, "Conv")                                                            \
+    X(CONV_TRANSPOSE, "ConvTranspose")                                         \
+    X(BATCHNORM, "BatchNormalization")                                         \
+    X(RELU, "Relu")                                                            \
+    X(LEAKY_RELU, "LeakyRelu")                                                 \
+    X(PRELU, "PRelu")                                                          \
+    X(ELU, "Elu")                                                              \
+    X(SELU, "Selu")                                                            \
+    X(SIGMOID, "Sigmoid")                                                      \
+    X(HARD_SIGMOID, "HardSigmoid")                                             \
+    X(HARD_SWISH, "HardSwish")                                                 \
+    X(TANH, "Tanh")                                                            \
+    X(CLIP, "Clip")                                                            \
+    X(EXP, "Exp")                                                              \
+    X(LOG, "Log")                                                              \
+    X(SQRT, "Sqrt")                                                            \
+    X(NEG, "Neg")                                                              \
+    X(ABS, "Abs")                                                              \
+    X(RECIPROCAL, "Reciprocal")                                                \
+    X(SOFTPLUS, "Softplus")                                                    \
+    X(SOFTSIGN, "Softsign")                                                    \
+    X(ERF, "Erf")                                                              \
+    X(FLOOR, "Floor")                                                          \
+    X(CEIL, "Ceil")                                                            \
+    X(SOFTMAX, "Softmax")                                                      \
+    X(LOG_SOFTMAX, "LogSoftmax")                                               \
+    X(MAXPOOL, "MaxPool")                                                      \
+    X(AVGPOOL, "AveragePool")                                                  \
+    X(GLOBAL_AVGPOOL, "GlobalAveragePool")                                     \
+    X(GLOBAL_MAXPOOL, "GlobalMaxPool")                                         \
+    X(ADD, "Add")                                                              \
+    X(SUB, "Sub")                                                              \
+    X(MUL, "Mul")                                                              \
+    X(DIV, "Div")                                                              \
+    X(POW, "Pow")                                                              \
+    X(MAX, "Max")                                                              \
+    X(MIN, "Min")                                                              \
+    X(CONCAT, "Concat")                                                        \
+    X(GEMM, "Gemm")                                                            \
+    X(MATMUL, "MatMul")                                                        \
+    X(FLATTEN, "Flatten")                                                      \
+    X(RESHAPE, "Reshape")                                                      \
+    X(SQUEEZE, "Squeeze")                                                      \
+    X(UNSQUEEZE, "Unsqueeze")                                                  \
+    X(TRANSPOSE, "Transpose")                                                  \
+    X(IDENTITY, "Identity")                                                    \
+    X(DROPOUT, "Dropout")                                                      \
+    X(PAD, "Pad")                                                              \
+    X(REDUCE_MEAN, "ReduceMean")                                               \
+    X(REDUCE_MAX, "ReduceMax")                                                 \
+    X(REDUCE_SUM, "ReduceSum")                                                 \
+    X(SLICE, "Slice")                                                          \
+    X(SHAPE, "Shape")                                                          \
+    X(GATHER, "Gather")                                                        \
+    X(CAST, "Cast")                                                            \
+    X(CONSTANT_OF_SHAPE, "ConstantOfShape")                                    \
+    X(EXPAND, "Expand")
+
+typedef enum aiecg__nn_op {
+#define AIECG__NN_OP_ENUM(e, s) AIECG__OP_##e,
+    AIECG__NN_OPS(AIECG__NN_OP_ENUM)
+#undef AIECG__NN_OP_ENUM
+    AIECG__OP_COUNT
+} aiecg__nn_op;
+
+extern const char *const aiecg__nn_op_names[AIECG__OP_COUNT];
+
+enum { AIECG__DT_F32 = 1, AIECG__DT_I64 = 7 }; /* ONNX TensorProto codes */
+
+/* Epilogue activation fused into Conv/Gemm/MatMul/elementwise output. */
+#define AIECG__NN_ACTS(X)                                                      \
+    X(NONE) X(RELU) X(LEAKY_RELU) X(CLIP) X(SIGMOID) X(HARD_SIGMOID)           \
+    X(HARD_SWISH) X(TANH) X(ELU)
+
+typedef enum aiecg__nn_act {
+#define AIECG__NN_ACT_ENUM(e) AIECG__ACT_##e,
+    AIECG__NN_ACTS(AIECG__NN_ACT_ENUM)
+#undef AIECG__NN_ACT_ENUM
+    AIECG__ACT_COUNT
+} aiecg__nn_act;
+
+/*
+ * Parsed attributes of a node: one flat plain-old-data struct (fixed-width
+ * fields only) so that the .aiem file can store it verbatim and the loader can
+ * range-check each field.
+ */
+typedef struct aiecg__nn_attr {
+    int64_t kernel[2], stride[2], dilation[2];
+    int64_t pad_begin[2], pad_end[2], output_padding[2];
+    int64_t perm[AIECG_NN_MAX_DIMS];   /* Transpose */
+    int64_t axes[AIECG_NN_MAX_DIMS];   /* Reduce*, Squeeze, Unsqueeze (attribute form) */
+    int64_t axis;                      /* Softmax, Concat, Flatten, Gather */
+    int32_t nspatial;                  /* 1 or 2 for conv/pool */
+    int32_t group;
+    int32_t auto_pad;                  /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID */
+    int32_t ceil_mode, count_include_pad;
+    int32_t nperm, naxes, keepdims, noop_with_empty_axes;
+    int32_t trans_a, trans_b;
+    int32_t pad_mode;                  /* 0 constant, 1 reflect, 2 edge */
+    int32_t cast_to;
+    int32_t allowzero;
+    int32_t act;                       /* aiecg__nn_act: fused epilogue */
+    int32_t has_residual;              /* conv/gemm: last input is added before act */
+    int32_t fp_has_min, fp_has_max;    /* Clip given by attribute/constant */
+    float alpha, beta, gamma, eps;     /* LeakyRelu/Elu/Selu/HardSigmoid/Gemm/BN */
+    float act_a, act_b;                /* parameters of the fused act */
+    float clip_min, clip_max;
+    float const_value;                 /* ConstantOfShape, Pad constant */
+    int32_t softmax_legacy;            /* opset < 13: coerce to 2-D at axis */
+    int32_t storage_order;
+    int32_t reserved[1];
+} aiecg__nn_attr;
+
+typedef struct aiecg__nn_tensor {
+    char *name;
+    int32_t dtype;                     /* AIECG__DT_* */
+    int32_t ndim;
+    int64_t dims[AIECG_NN_MAX_DIMS];   /* -1: dynamic (graph inputs) or unknown */
+    int is_const;
+    void *data;                        /* constants: float[] or int64_t[] */
+    int data_owned;                    /* data was allocated (else mapped) */
+    int is_fp16;                       /* only while writing: store as half */
+} aiecg__nn_tensor;
+
+typedef struct aiecg__nn_node {
+    int32_t op;                        /* aiecg__nn_op */
+    char *name;
+    int32_t nin, nout;
+    int32_t *in, *out;                 /* tensor indices; -1 = absent optional */
+    aiecg__nn_attr a;
+} aiecg__nn_node;
+
+typedef struct aiecg__nn_graph {
+    aiecg__nn_tensor *t;
+    int nt, cap_t;
+    aiecg__nn_node *n;
+    int nn, cap_n;
+    int input, output;                 /* the one input / output tensor */
+    int nmeta;
+    char **meta_k, **meta_v;
+} aiecg__nn_graph;
+
+struct aiecg_model {
+    aiecg__nn_graph g;
+    void *map;                         /* mmap'd .aiem (or NULL) */
+    size_t map_len;
+    uint8_t *owned_buf;                /* copied buffer (load_memory) */
+    float *f32_weights;                /* FP32 copy of fp16 weights, when any */
+};
+
+/* graph.c */
+void aiecg__nn_graph_init(aiecg__nn_graph *g);
+void aiecg__nn_graph_free(aiecg__nn_graph *g);
+int aiecg__nn_add_tensor(aiecg__nn_graph *g, const char *name); /* -1 on OOM */
+int aiecg__nn_find_tensor(const aiecg__nn_graph *g, const char *name);
+aiecg__nn_node *aiecg__nn_add_node(aiecg__nn_graph *g, int op, const char *name, int nin, int nout);
+aiecg_status aiecg__nn_add_meta(aiecg__nn_graph *g, const char *k, const char *v);
+int64_t aiecg__nn_numel(const int64_t *dims, int ndim);
+aiecg_status aiecg__nn_graph_check(const aiecg__nn_graph *g, aiecg_error *err);
+int aiecg__nn_op_from_name(const char *s);
+void aiecg__nn_attr_default(aiecg__nn_attr *a);
+/* Removes nodes whose outputs are unused and tensors nobody refers to. */
+aiecg_status aiecg__nn_compact(aiecg__nn_graph *g);
+
+/* onnx_import.c */
+aiecg_status aiecg__nn_import_onnx(const uint8_t *data, size_t len, aiecg__nn_graph *g,
+                                   aiecg_error *err);
+
+/* optimize.c */
+aiecg_status aiecg__nn_optimize(aiecg__nn_graph *g, aiecg_error *err);
+
+/* aiem.c */
+aiecg_status aiecg__nn_write_aiem(const aiecg__nn_graph *g, int fp16, const char *path,
+                                  aiecg_error *err);
+aiecg_status aiecg__nn_load_aiem(aiecg_model *m, const uint8_t *data, size_t len,
+                                 aiecg_error *err);
+
+/* fp16.c */
+uint16_t aiecg__f32_to_f16(float f);
+float aiecg__f16_to_f32(uint16_t h);
+void aiecg__f16_to_f32_array(const uint16_t *src, float *dst, size_t n, uint32_t features);
+
+/* shape.c: output shapes; `ival` gives int64 tensor values (NULL if unknown). */
+typedef struct aiecg__nn_shape {
+    int32_t ndim;
+    int64_t d[AIECG_NN_MAX_DIMS];
+} aiecg__nn_shape;
+
+/* Conv geometry, resolved for a concrete input shape. */
+typedef struct aiecg__conv_geom {
+    int64_t n, cin, cout, group;
+    int64_t ih, iw, oh, ow, kh, kw;
+    int64_t sh, sw, dh, dw, ph, pw;    /* pads at the beginning */
+} aiecg__conv_geom;
+
+/* Shape and dtype of every output of node n, from the shapes (and, for int64
+ * tensors, the values in ptr[]) of its inputs. */
+aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node *n,
+                                  aiecg__nn_shape *sh, int32_t *dt, void *const *ptr,
+                                  aiecg_error *err);
+
+/* Shapes/dtypes of every tensor for the given input dims (session.c). */
+aiecg_status aiecg__nn_infer_all(const aiecg__nn_graph *g, const int64_t *in_dims, int in_ndim,
+                                 aiecg__nn_shape *sh, int32_t *dt, aiecg_error *err);
+/* Bytes of arena + scratch a session planned (for RSS reporting). */
+size_t aiecg__nn_session_arena_bytes(const aiecg_session *s);
+
+/* Per-run execution state: per-tensor shapes and data pointers. */
+typedef struct aiecg__nn_exec {
+    const aiecg__nn_graph *g;
+    aiecg__nn_shape *sh;
+    int32_t *dt;
+    void **ptr;
+    float *scratch;                    /* per-thread scratch, scratch_stride floats each */
+    size_t scratch_stride;
+    aiecg_threadpool *pool;
+    int nthreads;
+    int fast;                          /* 1: SIMD kernels (gemm-based conv) */
+    uint32_t features;
+} aiecg__nn_exec;
+
+/* Runs one node (shapes already inferred, outputs allocated). */
+aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err);
+/* Scratch floats node n needs per thread on the fast path (0 if none). */
+size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
+                              const aiecg__nn_shape *sh, int fast);
+/* Multiply-adds x 2 of node n at the given shapes. */
+double aiecg__nn_node_flops(const aiecg__nn_graph *g, const aiecg__nn_node *n,
+                            const aiecg__nn_shape *sh);
+/* Resolves conv/pool geometry (pads incl. auto_pad) for node n at input shape xs. */
+aiecg_status aiecg__nn_conv_geom(const aiecg__nn_node *n, const aiecg__nn_shape *xs, int64_t cout,
+                                 int64_t kh, int64_t kw, int transpose, aiecg__conv_geom *geo,
+                                 aiecg_error *err);
+
+/* ---- kernels ---------------------------------------------------------- */
+
+/* ops_ref.c: plain C reference conv; out = act(conv(x,w)+b [+res]). */
+void aiecg__conv_ref(const aiecg__conv_geom *g, const float *x, const float *w, const float *b,
+                     const float *res, float *y, int act, float act_a, float act_b);
+float aiecg__act_apply(int act, float v, float a, float b);
+
+/* gemm.c: C[m][n] = sum_k A[m][k] B[k][n] (+ bias[m] or bias[n]), row-major with strides. */
+typedef struct aiecg__gemm_args {
+    int64_t m, n, k;
+    const float *a; int64_t lda;       /* A[m][k] */
+    const float *b; int64_t ldb;       /* B[k][n] */
+    const float *const *brow;          /* optional: row p of B is brow[p] + b_col0 */
+    int64_t b_col0;
+    float *c; int64_t ldc;
+    const float *bias_m;               /* per-row bias, or NULL */
+    const float *bias_n;               /* per-column bias, or NULL */
+    const float *res; int64_t ldr;     /* residual added before act, or NULL */
+    int act; float act_a, act_b;
+} aiecg__gemm_args;
+
+void aiecg__gemm_ref(const aiecg__gemm_args *g);
+#if defined(__x86_64__) || defined(_M_X64)
+void aiecg__gemm_avx2(const aiecg__gemm_args *g);
+void aiecg__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
+#endif
+#if defined(__aarch64__)
+void aiecg__gemm_neon(const aiecg__gemm_args *g);
+#endif
+
+typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
+
+#endif

@@ -1,0 +1,753 @@
+/*
+ * Reference kernels (plain C, the ground truth every SIMD path is tested
+ * against) and the per-node dispatcher. Semantics follow the ONNX operator
+ * specification; loops are written for clarity first, with the reduction
+ * order fixed (ascending input index) so results never depend on threads.
+ * Convolutions with kernel height 1 take the GEMM path in gemm.c when the
+ * session runs its fast kernels; everything else runs here.
+ */
+#include "nn_int.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+float aiecg__act_apply(int act, float v, float a, float b) {
+    switch (act) {
+    case AIECG__ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case AIECG__ACT_LEAKY_RELU: return v >= 0.0f ? v : v * a;
+    case AIECG__ACT_CLIP: return v < a ? a : v > b ? b : v;
+    case AIECG__ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case AIECG__ACT_HARD_SIGMOID: { float t = a * v + b; return t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t; }
+    case AIECG__ACT_HARD_SWISH: { float t = v / 6.0f + 0.5f; t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t; return v * t; }
+    case AIECG__ACT_TANH: return tanhf(v);
+    case AIECG__ACT_ELU: return v >= 0.0f ? v : a * (expf(v) - 1.0f);
+    default: return v;
+    }
+}
+
+static const char *const act_names[AIECG__ACT_COUNT] = {
+#define AIECG__ACT_NAME(e) #e,
+    AIECG__NN_ACTS(AIECG__ACT_NAME)
+#undef AIECG__ACT_NAME
+};
+_Static_assert(AIECG__COUNTOF(act_names) == AIECG__ACT_COUNT, "act name table");
+
+void aiecg__conv_ref(const aiecg__conv_geom *g, const float *x, const float *w, const float *b,
+                     const float *res, float *y, int act, float act_a, float act_b) {
+    int64_t cig = g->cin / g->group, cog = g->cout / g->group;
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t gr = 0; gr < g->group; gr++)
+            for (int64_t oc = 0; oc < cog; oc++) {
+                int64_t co = gr * cog + oc;
+                const float *wc = w + co * cig * g->kh * g->kw;
+                float *yc = y + (n * g->cout + co) * g->oh * g->ow;
+                const float *rc = res ? res + (n * g->cout + co) * g->oh * g->ow : NULL;
+                for (int64_t oy = 0; oy < g->oh; oy++)
+                    for (int64_t ox = 0; ox < g->ow; ox++) {
+                        float acc = 0.0f;
+                        for (int64_t ic = 0; ic < cig; ic++) {
+                            const float *xc = x + (n * g->cin + gr * cig + ic) * g->ih * g->iw;
+                            const float *wk = wc + ic * g->kh * g->kw;
+                            for (int64_t ky = 0; ky < g->kh; ky++) {
+                                int64_t iy = oy * g->sh - g->ph + ky * g->dh;
+                                if (iy < 0 || iy >= g->ih) continue;
+                                for (int64_t kx = 0; kx < g->kw; kx++) {
+                                    int64_t ix = ox * g->sw - g->pw + kx * g->dw;
+                                    if (ix < 0 || ix >= g->iw) continue;
+                                    acc += xc[iy * g->iw + ix] * wk[ky * g->kw + kx];
+                                }
+                            }
+                        }
+                        if (b) acc += b[co];
+                        if (rc) acc += rc[oy * g->ow + ox];
+                        yc[oy * g->ow + ox] = aiecg__act_apply(act, acc, act_a, act_b);
+                    }
+            }
+}
+
+static void conv_transpose_ref(const aiecg__conv_geom *g, const float *x, const float *w,
+                               const float *b, float *y) {
+    int64_t cig = g->cin / g->group, cog = g->cout / g->group;
+    int64_t osz = g->oh * g->ow;
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t co = 0; co < g->cout; co++)
+            for (int64_t i = 0; i < osz; i++) y[(n * g->cout + co) * osz + i] = b ? b[co] : 0.0f;
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t gr = 0; gr < g->group; gr++)
+            for (int64_t ic = 0; ic < cig; ic++) {
+                int64_t ci = gr * cig + ic;
+                const float *xc = x + (n * g->cin + ci) * g->ih * g->iw;
+                for (int64_t oc = 0; oc < cog; oc++) {
+                    int64_t co = gr * cog + oc;
+                    const float *wk = w + (ci * cog + oc) * g->kh * g->kw;
+                    float *yc = y + (n * g->cout + co) * osz;
+                    for (int64_t iy = 0; iy < g->ih; iy++)
+                        for (int64_t ix = 0; ix < g->iw; ix++) {
+                            float v = xc[iy * g->iw + ix];
+                            for (int64_t ky = 0; ky < g->kh; ky++) {
+                                int64_t oy = iy * g->sh - g->ph + ky * g->dh;
+                                if (oy < 0 || oy >= g->oh) continue;
+                                for (int64_t kx = 0; kx < g->kw; kx++) {
+                                    int64_t ox = ix * g->sw - g->pw + kx * g->dw;
+                                    if (ox < 0 || ox >= g->ow) continue;
+                                    yc[oy * g->ow + ox] += v * wk[ky * g->kw + kx];
+                                }
+                            }
+                        }
+                }
+            }
+}
+
+static void pool_ref(const aiecg__conv_geom *g, int is_max, int include_pad, const float *x, float *y) {
+    for (int64_t c = 0; c < g->n * g->cin; c++) {
+        const float *xc = x + c * g->ih * g->iw;
+        float *yc = y + c * g->oh * g->ow;
+        for (int64_t oy = 0; oy < g->oh; oy++)
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                float acc = is_max ? -INFINITY : 0.0f;
+                int64_t cnt = 0, cnt_pad = 0;
+                for (int64_t ky = 0; ky < g->kh; ky++) {
+                    int64_t iy = oy * g->sh - g->ph + ky * g->dh;
+                    for (int64_t kx = 0; kx < g->kw; kx++) {
+                        int64_t ix = ox * g->sw - g->pw + kx * g->dw;
+                        /* count_include_pad counts the explicit pads, not ceil_mode overhang */
+                        if (iy < g->ih + g->ph && ix < g->iw + g->pw + 0 && iy >= -g->ph && ix >= -g->pw)
+                            cnt_pad++;
+                        if (iy < 0 || iy >= g->ih || ix < 0 || ix >= g->iw) continue;
+                        float v = xc[iy * g->iw + ix];
+                        if (is_max) acc = v > acc ? v : acc;
+                        else acc += v;
+                        cnt++;
+                    }
+                }
+                if (!is_max) acc = acc / (float)(include_pad ? cnt_pad : (cnt ? cnt : 1));
+                yc[oy * g->ow + ox] = acc;
+            }
+    }
+}
+
+/* Strides of `in` broadcast to rank r of `out` (0 on broadcast dims). */
+static void bcast_strides(const aiecg__nn_shape *in, const aiecg__nn_shape *out, int64_t *st) {
+    int64_t s = 1;
+    for (int i = out->ndim - 1; i >= 0; i--) {
+        int ii = i - (out->ndim - in->ndim);
+        if (ii < 0) {
+            st[i] = 0;
+            continue;
+        }
+        st[i] = in->d[ii] == 1 ? 0 : s;
+        s *= in->d[ii];
+    }
+}
+
+static float fbin(int op, float a, float b) {
+    switch (op) {
+    case AIECG__OP_ADD: return a + b;
+    case AIECG__OP_SUB: return a - b;
+    case AIECG__OP_MUL: return a * b;
+    case AIECG__OP_DIV: return a / b;
+    case AIECG__OP_POW: return powf(a, b);
+    case AIECG__OP_MAX: return a > b || isnan(a) ? a : b;
+    case AIECG__OP_MIN: return a < b || isnan(a) ? a : b;
+    case AIECG__OP_PRELU: return a < 0.0f ? a * b : a;
+    default: return 0.0f;
+    }
+}
+
+static int64_t ibin(int op, int64_t a, int64_t b) {
+    switch (op) {
+    case AIECG__OP_ADD: return (int64_t)((uint64_t)a + (uint64_t)b);
+    case AIECG__OP_SUB: return (int64_t)((uint64_t)a - (uint64_t)b);
+    case AIECG__OP_MUL: return (int64_t)((uint64_t)a * (uint64_t)b);
+    case AIECG__OP_DIV: return b == 0 || (a == INT64_MIN && b == -1) ? 0 : a / b;
+    case AIECG__OP_MAX: return a > b ? a : b;
+    case AIECG__OP_MIN: return a < b ? a : b;
+    default: return 0;
+    }
+}
+
+static void binary(int op, int isint, const aiecg__nn_shape *as, const void *pa, const aiecg__nn_shape *bs,
+                   const void *pb, const aiecg__nn_shape *os, void *po) {
+    int64_t sa[AIECG_NN_MAX_DIMS], sb[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+    int64_t total = aiecg__nn_numel(os->d, os->ndim);
+    if (total == 0) return;
+    int r = os->ndim;
+    bcast_strides(as, os, sa);
+    bcast_strides(bs, os, sb);
+    int64_t inner = r ? os->d[r - 1] : 1, isa = r ? sa[r - 1] : 0, isb = r ? sb[r - 1] : 0;
+    int64_t oa = 0, ob = 0;
+    for (int64_t o = 0; o < total; o += inner) {
+        if (isint) {
+            const int64_t *a = pa, *b = pb;
+            int64_t *y = (int64_t *)po + o;
+            for (int64_t i = 0; i < inner; i++) y[i] = ibin(op, a[oa + i * isa], b[ob + i * isb]);
+        } else {
+            const float *a = pa, *b = pb;
+            float *y = (float *)po + o;
+            if (op == AIECG__OP_ADD && isa == 1 && isb == 1)
+                for (int64_t i = 0; i < inner; i++) y[i] = a[oa + i] + b[ob + i];
+            else if (op == AIECG__OP_MUL && isa == 1 && isb == 0)
+                for (int64_t i = 0; i < inner; i++) y[i] = a[oa + i] * b[ob];
+            else if (op == AIECG__OP_ADD && isa == 1 && isb == 0)
+                for (int64_t i = 0; i < inner; i++) y[i] = a[oa + i] + b[ob];
+            else
+                for (int64_t i = 0; i < inner; i++) y[i] = fbin(op, a[oa + i * isa], b[ob + i * isb]);
+        }
+        /* advance the outer counter */
+        for (int d = r - 2; d >= 0; d--) {
+            idx[d]++;
+            oa += sa[d];
+            ob += sb[d];
+            if (idx[d] < os->d[d]) break;
+            oa -= sa[d] * idx[d];
+            ob -= sb[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+static float unary(int op, float v, const aiecg__nn_attr *a) {
+    switch (op) {
+    case AIECG__OP_RELU: return v > 0.0f ? v : 0.0f;
+    case AIECG__OP_LEAKY_RELU: return v >= 0.0f ? v : v * a->alpha;
+    case AIECG__OP_ELU: return v >= 0.0f ? v : a->alpha * (expf(v) - 1.0f);
+    case AIECG__OP_SELU: return v > 0.0f ? a->gamma * v : a->gamma * (a->alpha * expf(v) - a->alpha);
+    case AIECG__OP_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case AIECG__OP_HARD_SIGMOID: return aiecg__act_apply(AIECG__ACT_HARD_SIGMOID, v, a->alpha, a->beta);
+    case AIECG__OP_HARD_SWISH: return aiecg__act_apply(AIECG__ACT_HARD_SWISH, v, 0, 0);
+    case AIECG__OP_TANH: return tanhf(v);
+    case AIECG__OP_EXP: return expf(v);
+    case AIECG__OP_LOG: return logf(v);
+    case AIECG__OP_SQRT: return sqrtf(v);
+    case AIECG__OP_NEG: return -v;
+    case AIECG__OP_ABS: return fabsf(v);
+    case AIECG__OP_RECIPROCAL: return 1.0f / v;
+    case AIECG__OP_SOFTPLUS: return v > 20.0f ? v : log1pf(expf(v));
+    case AIECG__OP_SOFTSIGN: return v / (1.0f + fabsf(v));
+    case AIECG__OP_ERF: return erff(v);
+    case AIECG__OP_FLOOR: return floorf(v);
+    case AIECG__OP_CEIL: return ceilf(v);
+    default: return v;
+    }
+}
+
+static void epilogue(float *y, int64_t n, const float *res, int act, float aa, float ab) {
+    if (res)
+        for (int64_t i = 0; i < n; i++) y[i] += res[i];
+    if (act)
+        for (int64_t i = 0; i < n; i++) y[i] = aiecg__act_apply(act, y[i], aa, ab);
+}
+
+void aiecg__gemm_ref(const aiecg__gemm_args *g) {
+    for (int64_t i = 0; i < g->m; i++) {
+        float *c = g->c + i * g->ldc;
+        for (int64_t j = 0; j < g->n; j++) c[j] = 0.0f;
+        const float *a = g->a + i * g->lda;
+        for (int64_t p = 0; p < g->k; p++) {
+            const float *b = g->brow ? g->brow[p] + g->b_col0 : g->b + p * g->ldb;
+            float av = a[p];
+            for (int64_t j = 0; j < g->n; j++) c[j] += av * b[j];
+        }
+        for (int64_t j = 0; j < g->n; j++) {
+            float v = c[j];
+            if (g->bias_m) v += g->bias_m[i];
+            if (g->bias_n) v += g->bias_n[j];
+            if (g->res) v += g->res[i * g->ldr + j];
+            c[j] = aiecg__act_apply(g->act, v, g->act_a, g->act_b);
+        }
+    }
+}
+
+/* Gathers strided/transposed operands into the session scratch for a plain GEMM call. */
+static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
+
+static size_t esize(int dt) { return dt == AIECG__DT_I64 ? 8 : 4; }
+
+aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err) {
+    const aiecg__nn_attr *a = &n->a;
+    aiecg__nn_shape *sh = x->sh;
+    int i0 = n->in[0], yo = n->out[0];
+    const aiecg__nn_shape *xs = &sh[i0], *ys = &sh[yo];
+    const void *px = x->ptr[i0];
+    void *py = x->ptr[yo];
+    int64_t ny = aiecg__nn_numel(ys->d, ys->ndim), nx = aiecg__nn_numel(xs->d, xs->ndim);
+    const float *res = a->has_residual ? x->ptr[n->in[n->nin - 1]] : NULL;
+    int nin_eff = a->has_residual ? n->nin - 1 : n->nin;
+#define IN(k) ((k) < nin_eff && n->in[k] >= 0 ? x->ptr[n->in[k]] : NULL)
+    switch (n->op) {
+    case AIECG__OP_CONV:
+    case AIECG__OP_CONV_TRANSPOSE: {
+        const aiecg__nn_shape *ws = &sh[n->in[1]];
+        int tr = n->op == AIECG__OP_CONV_TRANSPOSE;
+        int64_t cout = tr ? ws->d[1] * a->group : ws->d[0];
+        aiecg__conv_geom geo;
+        aiecg_status st = aiecg__nn_conv_geom(n, xs, cout, a->nspatial == 2 ? ws->d[2] : 1,
+                                              ws->d[ws->ndim - 1], tr, &geo, err);
+        if (st) return st;
+        if (tr) {
+            conv_transpose_ref(&geo, px, IN(1), IN(2), py);
+            epilogue(py, ny, res, a->act, a->act_a, a->act_b);
+        } else if (x->fast && geo.kh == 1 && geo.ih == 1) {
+            const float *w = IN(1), *b = IN(2);
+            int64_t cig = geo.cin / geo.group, cog = geo.cout / geo.group;
+            int64_t s = geo.sw, d = geo.dw;
+            int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * d + 1; /* padded row */
+            int64_t pl = (wp + s - 1) / s;     /* length of one polyphase row */
+            float *xp = x->scratch;            /* [s][cig][pl] */
+            const float **brow = (const float **)(void *)(xp + s * cig * pl + 16);
+            for (int64_t b0 = 0; b0 < geo.n; b0++)
+                for (int64_t gr = 0; gr < geo.group; gr++) {
+                    const float *xin = (const float *)px + (b0 * geo.cin + gr * cig) * geo.iw;
+                    /* zero-padded, de-interleaved by stride phase: B row (ci,k) is contiguous */
+                    for (int64_t ph = 0; ph < s; ph++)
+                        for (int64_t ci = 0; ci < cig; ci++) {
+                            float *dst = xp + (ph * cig + ci) * pl;
+                            for (int64_t m = 0; m < pl; m++) {
+                                int64_t pos = m * s + ph - geo.pw;
+                                dst[m] = pos >= 0 && pos < geo.iw ? xin[ci * geo.iw + pos] : 0.0f;
+                            }
+                        }
+                    for (int64_t ci = 0; ci < cig; ci++)
+                        for (int64_t k = 0; k < geo.kw; k++) {
+                            int64_t off = k * d;
+                            brow[ci * geo.kw + k] = xp + ((off % s) * cig + ci) * pl + off / s;
+                        }
+                    aiecg__gemm_args ga = {0};
+                    ga.m = cog;
+                    ga.n = geo.ow;
+                    ga.k = cig * geo.kw;
+                    ga.a = w + gr * cog * cig * geo.kw;
+                    ga.lda = cig * geo.kw;
+                    ga.brow = brow;
+                    ga.c = (float *)py + (b0 * geo.cout + gr * cog) * geo.ow;
+                    ga.ldc = geo.ow;
+                    ga.bias_m = b ? b + gr * cog : NULL;
+                    ga.res = res ? res + (b0 * geo.cout + gr * cog) * geo.ow : NULL;
+                    ga.ldr = geo.ow;
+                    ga.act = a->act;
+                    ga.act_a = a->act_a;
+                    ga.act_b = a->act_b;
+                    run_gemm(x, &ga);
+                }
+        } else {
+            aiecg__conv_ref(&geo, px, IN(1), IN(2), res, py, a->act, a->act_a, a->act_b);
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_MAXPOOL:
+    case AIECG__OP_AVGPOOL: {
+        aiecg__conv_geom geo;
+        aiecg_status st = aiecg__nn_conv_geom(n, xs, xs->d[1], 1, 1, 0, &geo, err);
+        if (st) return st;
+        pool_ref(&geo, n->op == AIECG__OP_MAXPOOL, a->count_include_pad, px, py);
+        return AIECG_OK;
+    }
+    case AIECG__OP_GLOBAL_AVGPOOL:
+    case AIECG__OP_GLOBAL_MAXPOOL: {
+        int64_t nc = xs->d[0] * xs->d[1], sp = nc ? nx / nc : 0;
+        for (int64_t c = 0; c < nc; c++) {
+            const float *p = (const float *)px + c * sp;
+            float acc = n->op == AIECG__OP_GLOBAL_MAXPOOL ? -INFINITY : 0.0f;
+            for (int64_t i = 0; i < sp; i++) acc = n->op == AIECG__OP_GLOBAL_MAXPOOL ? (p[i] > acc ? p[i] : acc) : acc + p[i];
+            ((float *)py)[c] = n->op == AIECG__OP_GLOBAL_MAXPOOL ? acc : acc / (float)(sp ? sp : 1);
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_BATCHNORM: {
+        const float *sc = IN(1), *bi = IN(2), *mu = IN(3), *var = IN(4);
+        int64_t c = xs->d[1], inner = aiecg__nn_numel(xs->d + 2, xs->ndim - 2);
+        for (int64_t b0 = 0; b0 < xs->d[0]; b0++)
+            for (int64_t ch = 0; ch < c; ch++) {
+                float k = sc[ch] / sqrtf(var[ch] + a->eps), o = bi[ch] - mu[ch] * k;
+                const float *p = (const float *)px + (b0 * c + ch) * inner;
+                float *q = (float *)py + (b0 * c + ch) * inner;
+                for (int64_t i = 0; i < inner; i++) q[i] = p[i] * k + o;
+            }
+        return AIECG_OK;
+    }
+    case AIECG__OP_ADD: case AIECG__OP_SUB: case AIECG__OP_MUL: case AIECG__OP_DIV:
+    case AIECG__OP_POW: case AIECG__OP_MAX: case AIECG__OP_MIN: case AIECG__OP_PRELU:
+        if (x->dt[i0] == AIECG__DT_I64 && n->op == AIECG__OP_POW)
+            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': integer Pow", n->name);
+        if (n->op == AIECG__OP_POW && x->dt[n->in[1]] != AIECG__DT_F32)
+            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': integer exponent", n->name);
+        binary(n->op, x->dt[i0] == AIECG__DT_I64, xs, px, &sh[n->in[1]], x->ptr[n->in[1]], ys, py);
+        epilogue(py, ny, res, a->act, a->act_a, a->act_b);
+        return AIECG_OK;
+    case AIECG__OP_CLIP: {
+        const float *mn = IN(1), *mx = IN(2);
+        float lo = mn ? *mn : -INFINITY, hi = mx ? *mx : INFINITY;
+        for (int64_t i = 0; i < ny; i++) {
+            float v = ((const float *)px)[i];
+            ((float *)py)[i] = v < lo ? lo : v > hi ? hi : v;
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_SOFTMAX:
+    case AIECG__OP_LOG_SOFTMAX: {
+        int64_t ax = a->axis < 0 ? a->axis + xs->ndim : a->axis;
+        int64_t outer, len, inner;
+        if (a->softmax_legacy) {
+            outer = aiecg__nn_numel(xs->d, (int)ax);
+            len = aiecg__nn_numel(xs->d + ax, xs->ndim - (int)ax);
+            inner = 1;
+        } else {
+            outer = aiecg__nn_numel(xs->d, (int)ax);
+            len = xs->d[ax];
+            inner = aiecg__nn_numel(xs->d + ax + 1, xs->ndim - (int)ax - 1);
+        }
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t in = 0; in < inner; in++) {
+                const float *p = (const float *)px + o * len * inner + in;
+                float *q = (float *)py + o * len * inner + in;
+                float mx = -INFINITY;
+                for (int64_t i = 0; i < len; i++) mx = p[i * inner] > mx ? p[i * inner] : mx;
+                float sum = 0.0f;
+                for (int64_t i = 0; i < len; i++) sum += expf(p[i * inner] - mx);
+                for (int64_t i = 0; i < len; i++)
+                    q[i * inner] = n->op == AIECG__OP_SOFTMAX ? expf(p[i * inner] - mx) / sum
+                                                              : p[i * inner] - mx - logf(sum);
+            }
+        return AIECG_OK;
+    }
+    case AIECG__OP_CONCAT: {
+        int64_t ax = a->axis < 0 ? a->axis + xs->ndim : a->axis;
+        size_t es = esize(x->dt[yo]);
+        int64_t outer = aiecg__nn_numel(xs->d, (int)ax), inner = aiecg__nn_numel(ys->d + ax + 1, ys->ndim - (int)ax - 1);
+        int64_t ostride = ys->d[ax] * inner, off = 0;
+        for (int k = 0; k < n->nin; k++) {
+            const aiecg__nn_shape *s = &sh[n->in[k]];
+            int64_t chunk = s->d[ax] * inner;
+            for (int64_t o = 0; o < outer; o++)
+                memcpy((char *)py + (size_t)(o * ostride + off) * es,
+                       (const char *)x->ptr[n->in[k]] + (size_t)(o * chunk) * es, (size_t)chunk * es);
+            off += chunk;
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_GEMM: {
+        const aiecg__nn_shape *bs = &sh[n->in[1]];
+        int64_t m = ys->d[0], nn = ys->d[1], k = a->trans_a ? xs->d[0] : xs->d[1];
+        const float *A = px, *B = IN(1), *C = IN(2);
+        float *Y = py;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < nn; j++) {
+                float acc = 0.0f;
+                for (int64_t p = 0; p < k; p++) {
+                    float av = a->trans_a ? A[p * m + i] : A[i * k + p];
+                    float bv = a->trans_b ? B[j * bs->d[1] + p] : B[p * nn + j];
+                    acc += av * bv;
+                }
+                Y[i * nn + j] = a->alpha * acc;
+            }
+        if (C) {
+            aiecg__nn_shape cs = sh[n->in[2]];
+            int64_t st[AIECG_NN_MAX_DIMS];
+            bcast_strides(&cs, ys, st);
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < nn; j++) Y[i * nn + j] += a->beta * C[i * st[0] + j * st[1]];
+        }
+        epilogue(Y, ny, res, a->act, a->act_a, a->act_b);
+        return AIECG_OK;
+    }
+    case AIECG__OP_MATMUL: {
+        aiecg__nn_shape as = *xs, bs = sh[n->in[1]];
+        if (as.ndim == 1) { as.ndim = 2; as.d[1] = as.d[0]; as.d[0] = 1; }
+        if (bs.ndim == 1) { bs.ndim = 2; bs.d[1] = 1; }
+        int64_t M = as.d[as.ndim - 2], K = as.d[as.ndim - 1], N = bs.d[bs.ndim - 1];
+        aiecg__nn_shape ab = as, bb = bs, ob;
+        ab.ndim -= 2;
+        bb.ndim -= 2;
+        ob.ndim = AIECG__MAX(ab.ndim, bb.ndim);
+        for (int i = 0; i < ob.ndim; i++) {
+            int ia = i - (ob.ndim - ab.ndim), ib = i - (ob.ndim - bb.ndim);
+            int64_t da = ia >= 0 ? ab.d[ia] : 1, db = ib >= 0 ? bb.d[ib] : 1;
+            ob.d[i] = da > db ? da : db;
+        }
+        int64_t sa[AIECG_NN_MAX_DIMS], sb[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+        bcast_strides(&ab, &ob, sa);
+        bcast_strides(&bb, &ob, sb);
+        int64_t nb = aiecg__nn_numel(ob.d, ob.ndim);
+        const float *bias = IN(2);
+        for (int64_t bi = 0; bi < nb; bi++) {
+            int64_t oa = 0, obb = 0, rem = bi;
+            for (int d = ob.ndim - 1; d >= 0; d--) {
+                idx[d] = rem % ob.d[d];
+                rem /= ob.d[d];
+                oa += idx[d] * sa[d];
+                obb += idx[d] * sb[d];
+            }
+            aiecg__gemm_args ga = {0};
+            ga.m = M;
+            ga.n = N;
+            ga.k = K;
+            ga.a = (const float *)px + oa * M * K;
+            ga.lda = K;
+            ga.b = (const float *)x->ptr[n->in[1]] + obb * K * N;
+            ga.ldb = N;
+            ga.c = (float *)py + bi * M * N;
+            ga.ldc = N;
+            ga.bias_n = bias;
+            ga.res = res ? res + bi * M * N : NULL;
+            ga.ldr = N;
+            ga.act = a->act;
+            ga.act_a = a->act_a;
+            ga.act_b = a->act_b;
+            run_gemm(x, &ga);
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_FLATTEN: case AIECG__OP_RESHAPE: case AIECG__OP_SQUEEZE:
+    case AIECG__OP_UNSQUEEZE: case AIECG__OP_IDENTITY: case AIECG__OP_DROPOUT:
+        if (py != px) memcpy(py, px, (size_t)ny * esize(x->dt[yo]));
+        return AIECG_OK;
+    case AIECG__OP_TRANSPOSE: {
+        size_t es = esize(x->dt[yo]);
+        int r = xs->ndim;
+        int64_t ist[AIECG_NN_MAX_DIMS], st[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+        int64_t s = 1;
+        for (int i = r - 1; i >= 0; i--) { ist[i] = s; s *= xs->d[i]; }
+        for (int i = 0; i < r; i++) st[i] = ist[a->nperm ? a->perm[i] : r - 1 - i];
+        int64_t off = 0;
+        for (int64_t o = 0; o < ny; o++) {
+            memcpy((char *)py + (size_t)o * es, (const char *)px + (size_t)off * es, es);
+            for (int d = r - 1; d >= 0; d--) {
+                idx[d]++;
+                off += st[d];
+                if (idx[d] < ys->d[d]) break;
+                off -= st[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_PAD: {
+        const int64_t *pads = x->ptr[n->in[1]];
+        const float *cv = n->nin > 2 && n->in[2] >= 0 ? x->ptr[n->in[2]] : NULL;
+        float fill = cv ? *cv : 0.0f;
+        int r = xs->ndim;
+        int64_t ist[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+        int64_t s = 1;
+        for (int i = r - 1; i >= 0; i--) { ist[i] = s; s *= xs->d[i]; }
+        if (x->dt[yo] != AIECG__DT_F32) return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': Pad of int64", n->name);
+        for (int64_t o = 0; o < ny; o++) {
+            int64_t off = 0, inside = 1;
+            for (int d = 0; d < r; d++) {
+                int64_t p = idx[d] - pads[d], len = xs->d[d];
+                if (p < 0 || p >= len) {
+                    if (a->pad_mode == 0) { inside = 0; break; }
+                    if (a->pad_mode == 1) {
+                        if (len == 1) p = 0;
+                        else {
+                            int64_t per = 2 * (len - 1);
+                            p = ((p % per) + per) % per;
+                            if (p >= len) p = per - p;
+                        }
+                    } else p = p < 0 ? 0 : len - 1;
+                }
+                off += p * ist[d];
+            }
+            ((float *)py)[o] = inside ? ((const float *)px)[off] : fill;
+            for (int d = r - 1; d >= 0; d--) {
+                if (++idx[d] < ys->d[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_REDUCE_MEAN:
+    case AIECG__OP_REDUCE_MAX:
+    case AIECG__OP_REDUCE_SUM: {
+        int r = xs->ndim;
+        int mark[AIECG_NN_MAX_DIMS] = {0};
+        const int64_t *ax = n->nin > 1 && n->in[1] >= 0 ? x->ptr[n->in[1]] : NULL;
+        int64_t cnt = ax ? aiecg__nn_numel(sh[n->in[1]].d, sh[n->in[1]].ndim) : 0;
+        for (int64_t i = 0; i < cnt; i++) mark[ax[i] < 0 ? ax[i] + r : ax[i]] = 1;
+        if (cnt == 0 && !a->noop_with_empty_axes)
+            for (int i = 0; i < r; i++) mark[i] = 1;
+        /* output strides for each input dim (0 on reduced dims) */
+        int64_t ost[AIECG_NN_MAX_DIMS], s = 1, idx[AIECG_NN_MAX_DIMS] = {0};
+        for (int i = r - 1; i >= 0; i--) {
+            ost[i] = mark[i] ? 0 : s;
+            if (!mark[i]) s *= xs->d[i];
+        }
+        float *y = py;
+        for (int64_t o = 0; o < ny; o++) y[o] = n->op == AIECG__OP_REDUCE_MAX ? -INFINITY : 0.0f;
+        int64_t off = 0;
+        for (int64_t i = 0; i < nx; i++) {
+            float v = ((const float *)px)[i];
+            if (n->op == AIECG__OP_REDUCE_MAX) y[off] = v > y[off] ? v : y[off];
+            else y[off] += v;
+            for (int d = r - 1; d >= 0; d--) {
+                idx[d]++;
+                off += ost[d];
+                if (idx[d] < xs->d[d]) break;
+                off -= ost[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        if (n->op == AIECG__OP_REDUCE_MEAN && ny) {
+            float div = (float)(nx / ny);
+            for (int64_t o = 0; o < ny; o++) y[o] /= div;
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_SLICE: {
+        const int64_t *st = x->ptr[n->in[1]];
+        const int64_t *axp = n->nin > 3 && n->in[3] >= 0 ? x->ptr[n->in[3]] : NULL;
+        const int64_t *stp = n->nin > 4 && n->in[4] >= 0 ? x->ptr[n->in[4]] : NULL;
+        int64_t c1 = aiecg__nn_numel(sh[n->in[1]].d, sh[n->in[1]].ndim);
+        int r = xs->ndim;
+        int64_t start[AIECG_NN_MAX_DIMS] = {0}, step[AIECG_NN_MAX_DIMS], ist[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+        for (int i = 0; i < r; i++) step[i] = 1;
+        for (int64_t i = 0; i < c1; i++) {
+            int64_t axis = axp ? axp[i] : i;
+            if (axis < 0) axis += r;
+            int64_t dim = xs->d[axis], s = stp ? stp[i] : 1, b = st[i];
+            if (b < 0) b += dim;
+            if (s > 0) b = b < 0 ? 0 : b > dim ? dim : b;
+            else b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
+            start[axis] = b;
+            step[axis] = s;
+        }
+        int64_t s = 1;
+        for (int i = r - 1; i >= 0; i--) { ist[i] = s; s *= xs->d[i]; }
+        size_t es = esize(x->dt[yo]);
+        for (int64_t o = 0; o < ny; o++) {
+            int64_t off = 0;
+            for (int d = 0; d < r; d++) off += (start[d] + idx[d] * step[d]) * ist[d];
+            memcpy((char *)py + (size_t)o * es, (const char *)px + (size_t)off * es, es);
+            for (int d = r - 1; d >= 0; d--) {
+                if (++idx[d] < ys->d[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return AIECG_OK;
+    }
+    case AIECG__OP_SHAPE:
+        for (int i = 0; i < xs->ndim; i++) ((int64_t *)py)[i] = xs->d[i];
+        return AIECG_OK;
+    case AIECG__OP_GATHER: {
+        int64_t ax = a->axis < 0 ? a->axis + xs->ndim : a->axis;
+        const int64_t *ind = x->ptr[n->in[1]];
+        int64_t ni = aiecg__nn_numel(sh[n->in[1]].d, sh[n->in[1]].ndim);
+        int64_t outer = aiecg__nn_numel(xs->d, (int)ax), dim = xs->d[ax];
+        int64_t inner = aiecg__nn_numel(xs->d + ax + 1, xs->ndim - (int)ax - 1);
+        size_t es = esize(x->dt[yo]);
+        for (int64_t i = 0; i < ni; i++)
+            if (ind[i] < -dim || ind[i] >= dim)
+                return aiecg__error_set(err, AIECG_ERR_RANGE, "node '%s' (Gather): index %lld out of range",
+                                        n->name, (long long)ind[i]);
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < ni; i++) {
+                int64_t k = ind[i] < 0 ? ind[i] + dim : ind[i];
+                memcpy((char *)py + (size_t)((o * ni + i) * inner) * es,
+                       (const char *)px + (size_t)((o * dim + k) * inner) * es, (size_t)inner * es);
+            }
+        return AIECG_OK;
+    }
+    case AIECG__OP_CAST:
+        for (int64_t i = 0; i < ny; i++) {
+            if (x->dt[i0] == AIECG__DT_F32 && a->cast_to == AIECG__DT_F32) ((float *)py)[i] = ((const float *)px)[i];
+            else if (x->dt[i0] == AIECG__DT_F32) {
+                float v = ((const float *)px)[i];
+                ((int64_t *)py)[i] = isfinite(v) && fabsf(v) < 9e18f ? (int64_t)v : 0;
+            } else if (a->cast_to == AIECG__DT_F32) ((float *)py)[i] = (float)((const int64_t *)px)[i];
+            else ((int64_t *)py)[i] = ((const int64_t *)px)[i];
+        }
+        return AIECG_OK;
+    case AIECG__OP_CONSTANT_OF_SHAPE:
+        for (int64_t i = 0; i < ny; i++) {
+            if (a->cast_to == AIECG__DT_F32) ((float *)py)[i] = a->const_value;
+            else ((int64_t *)py)[i] = (int64_t)a->const_value;
+        }
+        return AIECG_OK;
+    case AIECG__OP_EXPAND: {
+        int64_t st[AIECG_NN_MAX_DIMS], idx[AIECG_NN_MAX_DIMS] = {0};
+        bcast_strides(xs, ys, st);
+        size_t es = esize(x->dt[yo]);
+        int64_t off = 0;
+        for (int64_t o = 0; o < ny; o++) {
+            memcpy((char *)py + (size_t)o * es, (const char *)px + (size_t)off * es, es);
+            for (int d = ys->ndim - 1; d >= 0; d--) {
+                idx[d]++;
+                off += st[d];
+                if (idx[d] < ys->d[d]) break;
+                off -= st[d] * idx[d];
+                idx[d] = 0;
+            }
+        }
+        return AIECG_OK;
+    }
+    default:
+        if (x->dt[i0] == AIECG__DT_I64) {
+            for (int64_t i = 0; i < ny; i++) {
+                int64_t v = ((const int64_t *)px)[i];
+                ((int64_t *)py)[i] = n->op == AIECG__OP_NEG ? -v : n->op == AIECG__OP_ABS ? (v < 0 ? -v : v) : v;
+            }
+            return AIECG_OK;
+        }
+        for (int64_t i = 0; i < ny; i++) ((float *)py)[i] = unary(n->op, ((const float *)px)[i], a);
+        epilogue(py, ny, res, a->act, a->act_a, a->act_b);
+        return AIECG_OK;
+    }
+#undef IN
+}
+
+size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
+                              const aiecg__nn_shape *sh, int fast) {
+    if (!fast || n->op != AIECG__OP_CONV) return 0;
+    const aiecg__nn_shape *xs = &sh[n->in[0]], *ws = &sh[n->in[1]];
+    aiecg__conv_geom geo;
+    if (aiecg__nn_conv_geom(n, xs, ws->d[0], n->a.nspatial == 2 ? ws->d[2] : 1, ws->d[ws->ndim - 1], 0,
+                            &geo, NULL))
+        return 0;
+    if (geo.kh != 1 || geo.ih != 1) return 0;
+    int64_t cig = geo.cin / geo.group, s = geo.sw;
+    int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * geo.dw + 1;
+    int64_t pl = (wp + s - 1) / s;
+    /* polyphase copy + row pointer table (pointers counted as 2 floats) */
+    return (size_t)(s * cig * pl + 16 + 2 * cig * geo.kw + 16);
+    (void)g;
+}
+
+/* ---- threaded GEMM driver: tasks own disjoint column ranges of C ------ */
+typedef struct {
+    const aiecg__gemm_args *ga;
+    aiecg__gemm_fn fn;
+    int64_t chunk;
+} gemm_job;
+
+static void gemm_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const gemm_job *j = ctx;
+    aiecg__gemm_args sub = *j->ga;
+    int64_t j0 = (int64_t)task * j->chunk, j1 = AIECG__MIN(j0 + j->chunk, j->ga->n);
+    sub.n = j1 - j0;
+    sub.c += j0;
+    if (sub.bias_n) sub.bias_n += j0;
+    if (sub.res) sub.res += j0;
+    if (!sub.brow) sub.b += j0;
+    else sub.b_col0 += j0;
+    j->fn(&sub);
+}
+
+static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
+    aiecg__gemm_fn fn = aiecg__gemm_ref;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx2;
+#endif
+#if defined(__aarch64__)
+    if (x->fast && (x->features & AIECG_CPU_NEON)) fn = aiecg__gemm_neon;
+#endif
+    /* Column chunks are a fixed function of the shape, never of the thread count. */
+    int64_t chunk = 256;
+    int ntasks = (int)((ga->n + chunk - 1) / chunk);
+    if (ntasks <= 1 || x->nthreads <= 1 || (double)ga->m * (double)ga->k * (double)ga->n < 2e5) {
+        fn(ga);
+        return;
+    }
+    gemm_job j = {ga, fn, chunk};
+    aiecg_threadpool_parallel_for(x->pool, ntasks, gemm_task, &j);
+}

@@ -1,0 +1,410 @@
+/*
+ * Sessions: plan once, then run without allocating.
+ *
+ * Planning infers every tensor's shape for the largest input the session will
+ * see (max_batch x max_length), then gives each intermediate float tensor an
+ * offset in one arena so that tensors whose lifetimes (first write .. last
+ * read, in node order) overlap never share bytes: greedy by size, lowest
+ * fitting offset (the "greedy by size" strategy of Pisarchyk & Lee 2020,
+ * "Efficient memory management for deep neural net inference"). A run
+ * re-infers shapes for the actual input and checks each tensor still fits its
+ * planned slot, so smaller batches and lengths reuse the plan as is. Small
+ * int64 tensors (shape arithmetic) live in a separate fixed pool and are
+ * evaluated at plan time and again per run.
+ */
+#include "nn_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IVAL_SLOTS 64 /* int64 elements per shape-arithmetic tensor */
+#define DEFAULT_LENGTH 4096
+
+struct aiecg_session {
+    const aiecg_model *m;
+    aiecg__nn_shape *sh;
+    int32_t *dt;
+    void **ptr;
+    size_t *off, *cap;
+    uint8_t *arena;
+    size_t arena_size;
+    int64_t *ival;
+    float *scratch;
+    size_t scratch_floats;
+    aiecg_threadpool *pool, *own_pool;
+    int nthreads;
+    int fast;
+    uint32_t features;
+    atomic_int cancel;
+    int in_ndim;
+    int64_t max_in[AIECG_NN_MAX_DIMS];
+};
+
+/* Sets up constant and input shapes; ptr for constants. */
+static void seed_tensors(const aiecg__nn_graph *g, aiecg__nn_shape *sh, int32_t *dt, void **ptr) {
+    for (int i = 0; i < g->nt; i++) {
+        const aiecg__nn_tensor *t = &g->t[i];
+        sh[i].ndim = t->ndim < 0 ? 0 : t->ndim;
+        memcpy(sh[i].d, t->dims, sizeof sh[i].d);
+        dt[i] = t->dtype;
+        ptr[i] = t->is_const ? t->data : NULL;
+    }
+}
+
+/*
+ * Infers every shape for input dims; int64 tensors are evaluated into ival
+ * (IVAL_SLOTS per tensor). Float data is not touched.
+ */
+static aiecg_status infer_all(const aiecg__nn_graph *g, const int64_t *in_dims, int in_ndim,
+                              aiecg__nn_shape *sh, int32_t *dt, void **ptr, int64_t *ival,
+                              aiecg_error *err) {
+    seed_tensors(g, sh, dt, ptr);
+    sh[g->input].ndim = in_ndim;
+    for (int i = 0; i < in_ndim; i++) sh[g->input].d[i] = in_dims[i];
+    aiecg__nn_exec x = {0};
+    x.g = g;
+    x.sh = sh;
+    x.dt = dt;
+    x.ptr = ptr;
+    x.nthreads = 1;
+    for (int i = 0; i < g->nn; i++) {
+        const aiecg__nn_node *n = &g->n[i];
+        aiecg_status st = aiecg__nn_infer_node(g, n, sh, dt, ptr, err);
+        if (st) return st;
+        int y = n->out[0];
+        if (dt[y] != AIECG__DT_I64) continue;
+        if (aiecg__nn_numel(sh[y].d, sh[y].ndim) > IVAL_SLOTS)
+            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                    "node '%s' (%s): int64 tensor larger than %d elements", n->name,
+                                    aiecg__nn_op_names[n->op], IVAL_SLOTS);
+        for (int k = 0; k < n->nin; k++) {
+            int ti = n->in[k];
+            if (ti >= 0 && !ptr[ti] && !(n->op == AIECG__OP_SHAPE && k == 0))
+                return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                        "node '%s' (%s): int64 result depends on runtime float data",
+                                        n->name, aiecg__nn_op_names[n->op]);
+        }
+        ptr[y] = ival + (size_t)y * IVAL_SLOTS;
+        st = aiecg__nn_exec_node(&x, n, err);
+        if (st) return st;
+    }
+    return AIECG_OK;
+}
+
+aiecg_status aiecg__nn_infer_all(const aiecg__nn_graph *g, const int64_t *in_dims, int in_ndim,
+                                 aiecg__nn_shape *sh, int32_t *dt, aiecg_error *err) {
+    void **ptr = aiecg__calloc((size_t)g->nt + 1, sizeof *ptr);
+    int64_t *ival = aiecg__calloc((size_t)g->nt * IVAL_SLOTS + 1, sizeof *ival);
+    aiecg_status st = AIECG_ERR_NOMEM;
+    if (ptr && ival) st = infer_all(g, in_dims, in_ndim, sh, dt, ptr, ival, err);
+    else aiecg__error_set(err, st, "shape inference");
+    aiecg__free(ptr);
+    aiecg__free(ival);
+    return st;
+}
+
+/* Input dims for planning: dynamic dims -> max_batch (dim 0) / max_length. */
+static void plan_dims(const aiecg__nn_tensor *in, int64_t batch, int64_t length, int64_t *dims) {
+    for (int i = 0; i < in->ndim; i++)
+        dims[i] = in->dims[i] >= 0 ? in->dims[i] : (i == 0 ? batch : length);
+}
+
+int aiecg_model_input_shape(const aiecg_model *m, int64_t dims[AIECG_NN_MAX_DIMS]) {
+    if (!m) return 0;
+    const aiecg__nn_tensor *t = &m->g.t[m->g.input];
+    for (int i = 0; i < t->ndim; i++) dims[i] = t->dims[i];
+    return t->ndim;
+}
+
+int aiecg_model_output_shape(const aiecg_model *m, int64_t dims[AIECG_NN_MAX_DIMS]) {
+    if (!m) return 0;
+    const aiecg__nn_graph *g = &m->g;
+    const aiecg__nn_tensor *in = &g->t[g->input];
+    aiecg__nn_shape *s1 = aiecg__calloc((size_t)g->nt, sizeof *s1);
+    aiecg__nn_shape *s2 = aiecg__calloc((size_t)g->nt, sizeof *s2);
+    int32_t *dt = aiecg__calloc((size_t)g->nt, sizeof *dt);
+    int nd = 0;
+    if (s1 && s2 && dt) {
+        int64_t d1[AIECG_NN_MAX_DIMS], d2[AIECG_NN_MAX_DIMS];
+        plan_dims(in, 1, DEFAULT_LENGTH, d1);
+        plan_dims(in, 2, DEFAULT_LENGTH / 2, d2);
+        if (aiecg__nn_infer_all(g, d1, in->ndim, s1, dt, NULL) == AIECG_OK &&
+            aiecg__nn_infer_all(g, d2, in->ndim, s2, dt, NULL) == AIECG_OK) {
+            const aiecg__nn_shape *a = &s1[g->output], *b = &s2[g->output];
+            nd = a->ndim;
+            for (int i = 0; i < nd; i++) dims[i] = a->d[i] == b->d[i] ? a->d[i] : -1;
+        }
+    }
+    aiecg__free(s1);
+    aiecg__free(s2);
+    aiecg__free(dt);
+    return nd;
+}
+
+double aiecg_model_flops(const aiecg_model *m, const int64_t *input_dims, int ndim) {
+    if (!m || !input_dims) return 0.0;
+    const aiecg__nn_graph *g = &m->g;
+    aiecg__nn_shape *sh = aiecg__calloc((size_t)g->nt, sizeof *sh);
+    int32_t *dt = aiecg__calloc((size_t)g->nt, sizeof *dt);
+    double f = 0.0;
+    if (sh && dt && aiecg__nn_infer_all(g, input_dims, ndim, sh, dt, NULL) == AIECG_OK)
+        for (int i = 0; i < g->nn; i++) f += aiecg__nn_node_flops(g, &g->n[i], sh);
+    aiecg__free(sh);
+    aiecg__free(dt);
+    return f;
+}
+
+aiecg_session_options aiecg_session_options_default(void) {
+    aiecg_session_options o;
+    memset(&o, 0, sizeof o);
+    o.nthreads = 1;
+    return o;
+}
+
+void aiecg_session_free(aiecg_session *s) {
+    if (!s) return;
+    aiecg__free(s->sh);
+    aiecg__free(s->dt);
+    aiecg__free(s->ptr);
+    aiecg__free(s->off);
+    aiecg__free(s->cap);
+    aiecg__aligned_free(s->arena);
+    aiecg__free(s->ival);
+    aiecg__aligned_free(s->scratch);
+    aiecg_threadpool_free(s->own_pool);
+    aiecg__free(s);
+}
+
+typedef struct {
+    int t;
+    size_t size;
+    int first, last;
+} live_rec;
+
+static int cmp_live(const void *a, const void *b) {
+    const live_rec *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->t - y->t;
+}
+
+typedef struct {
+    size_t off, end;
+} span;
+
+static int cmp_span(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options *opt,
+                               aiecg_session **out, aiecg_error *err) {
+    if (!m || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_new: NULL argument");
+    *out = NULL;
+    aiecg_session_options o = opt ? *opt : aiecg_session_options_default();
+    const aiecg__nn_graph *g = &m->g;
+    aiecg_session *s = aiecg__calloc(1, sizeof *s);
+    if (!s) return aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
+    s->m = m;
+    atomic_init(&s->cancel, 0);
+    size_t nt = (size_t)g->nt;
+    s->sh = aiecg__calloc(nt, sizeof *s->sh);
+    s->dt = aiecg__calloc(nt, sizeof *s->dt);
+    s->ptr = aiecg__calloc(nt, sizeof *s->ptr);
+    s->off = aiecg__calloc(nt, sizeof *s->off);
+    s->cap = aiecg__calloc(nt, sizeof *s->cap);
+    s->ival = aiecg__calloc(nt * IVAL_SLOTS, sizeof *s->ival);
+    live_rec *lv = aiecg__calloc(nt, sizeof *lv);
+    span *sp = aiecg__calloc(nt + 1, sizeof *sp);
+    aiecg_status st = AIECG_OK;
+    if (!s->sh || !s->dt || !s->ptr || !s->off || !s->cap || !s->ival || !lv || !sp) {
+        st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
+        goto fail;
+    }
+    uint32_t feat = aiecg_cpu_features();
+    if (o.cpu_features) feat &= o.cpu_features;
+    s->features = feat;
+    s->fast = !o.force_generic;
+    if (o.pool) {
+        s->pool = o.pool;
+    } else if (o.nthreads > 1) {
+        if (aiecg_threadpool_new(o.nthreads, &s->own_pool) != AIECG_OK) {
+            st = aiecg__error_set(err, AIECG_ERR_NOMEM, "thread pool");
+            goto fail;
+        }
+        s->pool = s->own_pool;
+    }
+    s->nthreads = s->pool ? aiecg_threadpool_size(s->pool) : 1;
+    const aiecg__nn_tensor *in = &g->t[g->input];
+    if (in->ndim < 0) {
+        st = aiecg__error_set(err, AIECG_ERR_MODEL, "model input has unknown rank");
+        goto fail;
+    }
+    s->in_ndim = in->ndim;
+    plan_dims(in, o.max_batch > 0 ? o.max_batch : 16, o.max_length > 0 ? o.max_length : DEFAULT_LENGTH,
+              s->max_in);
+    st = infer_all(g, s->max_in, s->in_ndim, s->sh, s->dt, s->ptr, s->ival, err);
+    if (st) {
+        aiecg__error_prefix(err, "planning for the largest input");
+        goto fail;
+    }
+    /* Lifetimes of float intermediates. */
+    int nl = 0;
+    for (int i = 0; i < g->nt; i++) {
+        if (g->t[i].is_const || i == g->input || s->dt[i] != AIECG__DT_F32) continue;
+        lv[nl].t = i;
+        lv[nl].size = ((size_t)aiecg__nn_numel(s->sh[i].d, s->sh[i].ndim) * 4 + 63) & ~(size_t)63;
+        if (lv[nl].size == 0) lv[nl].size = 64;
+        lv[nl].first = -1;
+        lv[nl].last = -1;
+        nl++;
+    }
+    int *lidx = aiecg__calloc(nt, sizeof(int));
+    if (!lidx) {
+        st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
+        goto fail;
+    }
+    for (int i = 0; i < g->nt; i++) lidx[i] = -1;
+    for (int i = 0; i < nl; i++) lidx[lv[i].t] = i;
+    size_t scratch = 0;
+    for (int i = 0; i < g->nn; i++) {
+        const aiecg__nn_node *n = &g->n[i];
+        for (int k = 0; k < n->nout; k++)
+            if (n->out[k] >= 0 && lidx[n->out[k]] >= 0 && lv[lidx[n->out[k]]].first < 0)
+                lv[lidx[n->out[k]]].first = lv[lidx[n->out[k]]].last = i;
+        for (int k = 0; k < n->nin; k++)
+            if (n->in[k] >= 0 && lidx[n->in[k]] >= 0) lv[lidx[n->in[k]]].last = i;
+        size_t need = aiecg__nn_scratch_need(g, n, s->sh, s->fast);
+        if (need > scratch) scratch = need;
+    }
+    if (lidx[g->output] >= 0) lv[lidx[g->output]].last = g->nn;
+    aiecg__free(lidx);
+    qsort(lv, (size_t)nl, sizeof *lv, cmp_live);
+    size_t arena = 0;
+    for (int i = 0; i < nl; i++) {
+        int ns = 0;
+        for (int j = 0; j < i; j++)
+            if (!(lv[j].last < lv[i].first || lv[i].last < lv[j].first)) {
+                sp[ns].off = s->off[lv[j].t];
+                sp[ns].end = s->off[lv[j].t] + lv[j].size;
+                ns++;
+            }
+        qsort(sp, (size_t)ns, sizeof *sp, cmp_span);
+        size_t best = 0;
+        for (int j = 0; j < ns; j++) {
+            if (sp[j].off >= best + lv[i].size) break;
+            if (sp[j].end > best) best = sp[j].end;
+        }
+        s->off[lv[i].t] = best;
+        s->cap[lv[i].t] = lv[i].size;
+        if (best + lv[i].size > arena) arena = best + lv[i].size;
+    }
+    s->arena_size = arena;
+    s->arena = aiecg__aligned_alloc(arena ? arena : 64);
+    s->scratch_floats = scratch;
+    s->scratch = scratch ? aiecg__aligned_alloc(scratch * sizeof(float)) : NULL;
+    if (!s->arena || (scratch && !s->scratch)) {
+        st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session arena (%zu bytes)", arena);
+        goto fail;
+    }
+    for (int i = 0; i < nl; i++) s->ptr[lv[i].t] = s->arena + s->off[lv[i].t];
+    aiecg__free(lv);
+    aiecg__free(sp);
+    *out = s;
+    return AIECG_OK;
+fail:
+    aiecg__free(lv);
+    aiecg__free(sp);
+    aiecg_session_free(s);
+    return st;
+}
+
+void aiecg_session_cancel(aiecg_session *s) {
+    if (s) atomic_store(&s->cancel, 1);
+}
+
+const char *aiecg_session_backend(const aiecg_session *s) {
+    if (!s || !s->fast) return "generic";
+#if defined(__x86_64__) || defined(_M_X64)
+    if ((s->features & AIECG_CPU_AVX2) && (s->features & AIECG_CPU_FMA)) return "avx2";
+#endif
+#if defined(__aarch64__)
+    if (s->features & AIECG_CPU_NEON) return "neon";
+#endif
+    return "generic";
+}
+
+size_t aiecg__nn_session_arena_bytes(const aiecg_session *s) {
+    return s ? s->arena_size + s->scratch_floats * sizeof(float) : 0;
+}
+
+aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64_t *in_dims,
+                               int in_ndim, float *out, size_t out_cap,
+                               int64_t out_dims[AIECG_NN_MAX_DIMS], int *out_ndim,
+                               aiecg_error *err) {
+    if (!s || !input || !in_dims || !out)
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_run: NULL argument");
+    const aiecg__nn_graph *g = &s->m->g;
+    const aiecg__nn_tensor *in = &g->t[g->input];
+    if (in_ndim != s->in_ndim)
+        return aiecg__error_set(err, AIECG_ERR_SHAPE, "input rank %d, model expects %d", in_ndim, s->in_ndim);
+    for (int i = 0; i < in_ndim; i++) {
+        if (in->dims[i] >= 0 && in_dims[i] != in->dims[i])
+            return aiecg__error_set(err, AIECG_ERR_SHAPE, "input dim %d is %lld, model expects %lld", i,
+                                    (long long)in_dims[i], (long long)in->dims[i]);
+        if (in_dims[i] < 1 || in_dims[i] > s->max_in[i])
+            return aiecg__error_set(err, AIECG_ERR_SHAPE,
+                                    "input dim %d is %lld; session planned for 1..%lld (raise max_batch/max_length)",
+                                    i, (long long)in_dims[i], (long long)s->max_in[i]);
+    }
+    atomic_store(&s->cancel, 0);
+    aiecg__nn_shape *sh = s->sh;
+    /* constants keep their shapes from planning; the input and intermediates are re-inferred */
+    sh[g->input].ndim = in_ndim;
+    for (int i = 0; i < in_ndim; i++) sh[g->input].d[i] = in_dims[i];
+    s->ptr[g->input] = (void *)(uintptr_t)input;
+    aiecg__nn_exec x = {0};
+    x.g = g;
+    x.sh = sh;
+    x.dt = s->dt;
+    x.ptr = s->ptr;
+    x.scratch = s->scratch;
+    x.scratch_stride = s->scratch_floats;
+    x.pool = s->pool;
+    x.nthreads = s->nthreads;
+    x.fast = s->fast;
+    x.features = s->features;
+    aiecg_status st = AIECG_OK;
+    for (int i = 0; i < g->nn; i++) {
+        if (atomic_load(&s->cancel)) {
+            st = aiecg__error_set(err, AIECG_ERR_CANCELLED, "cancelled before node %d", i);
+            break;
+        }
+        const aiecg__nn_node *n = &g->n[i];
+        st = aiecg__nn_infer_node(g, n, sh, s->dt, s->ptr, err);
+        if (st) break;
+        int y = n->out[0];
+        size_t bytes = (size_t)aiecg__nn_numel(sh[y].d, sh[y].ndim) * (s->dt[y] == AIECG__DT_I64 ? 8 : 4);
+        size_t cap = s->dt[y] == AIECG__DT_I64 ? IVAL_SLOTS * 8 : s->cap[y];
+        if (bytes > cap || aiecg__nn_scratch_need(g, n, sh, s->fast) > s->scratch_floats) {
+            st = aiecg__error_set(err, AIECG_ERR_SHAPE, "node '%s' (%s): output larger than planned", n->name,
+                                  aiecg__nn_op_names[n->op]);
+            break;
+        }
+        st = aiecg__nn_exec_node(&x, n, err);
+        if (st) break;
+    }
+    s->ptr[g->input] = NULL;
+    if (st) return st;
+    const aiecg__nn_shape *ys = &sh[g->output];
+    size_t ny = (size_t)aiecg__nn_numel(ys->d, ys->ndim);
+    if (ny > out_cap)
+        return aiecg__error_set(err, AIECG_ERR_LIMIT, "output has %zu values, buffer holds %zu", ny, out_cap);
+    if (s->dt[g->output] == AIECG__DT_F32) memcpy(out, s->ptr[g->output], ny * sizeof(float));
+    else
+        for (size_t i = 0; i < ny; i++) out[i] = (float)((const int64_t *)s->ptr[g->output])[i];
+    if (out_dims)
+        for (int i = 0; i < ys->ndim; i++) out_dims[i] = ys->d[i];
+    if (out_ndim) *out_ndim = ys->ndim;
+    return AIECG_OK;
+}
