@@ -29,17 +29,23 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
     size_t pos = 0;
     int64_t t = 0;
     int chan = 0, num = 0;
-    aiecg_annotation cur;
+    aiecg_annotation cur = {0};
     int have = 0;
     char aux[1024];
     aiecg_status s;
+#define RET(x)                                                                                     \
+    do {                                                                                           \
+        aiecg_status r_ = (x);                                                                     \
+        if (have) aiecg__free((void *)cur.aux);                                                    \
+        return r_;                                                                                 \
+    } while (0)
     while (1) {
         if (pos + 2 > len) {
             if (pos == len) break; /* no end word: accept the end of the file as end */
-            return aiecg__error_set(err, AIECG_ERR_TRUNCATED,
+            RET(aiecg__error_set(err, AIECG_ERR_TRUNCATED,
                                     "%s: byte offset %zu: odd trailing byte (annotation words are 2 "
                                     "bytes)",
-                                    name, pos);
+                                    name, pos));
         }
         unsigned w = (unsigned)d[pos] | ((unsigned)d[pos + 1] << 8);
         unsigned A = w >> 10, I = w & 0x3ff;
@@ -47,31 +53,31 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
         pos += 2;
         if (A == 0 && I == 0) break;
         if (A >= 50 && A <= 58) {
-            return aiecg__error_set(err, AIECG_ERR_FORMAT,
+            RET(aiecg__error_set(err, AIECG_ERR_FORMAT,
                                     "%s: byte offset %zu: field 'annotation code': %u is not a WFDB "
                                     "code",
-                                    name, at, A);
+                                    name, at, A));
         }
         switch (A) {
         case A_SKIP: {
             if (pos + 4 > len)
-                return aiecg__error_set(err, AIECG_ERR_TRUNCATED,
+                RET(aiecg__error_set(err, AIECG_ERR_TRUNCATED,
                                         "%s: byte offset %zu: SKIP without its 4-byte interval", name,
-                                        at);
+                                        at));
             uint32_t hi = (uint32_t)d[pos] | ((uint32_t)d[pos + 1] << 8);
             uint32_t lo = (uint32_t)d[pos + 2] | ((uint32_t)d[pos + 3] << 8);
             pos += 4;
             int32_t iv = (int32_t)((hi << 16) | lo);
             if (have) {
+                have = 0; /* the sink owns cur.aux from here */
                 if ((s = sink(ctx, &cur))) return s;
-                have = 0;
             }
             t += iv;
             if (t < 0 || t > ((int64_t)1 << 40))
-                return aiecg__error_set(err, AIECG_ERR_RANGE,
+                RET(aiecg__error_set(err, AIECG_ERR_RANGE,
                                         "%s: byte offset %zu: field 'SKIP interval': time %lld out of "
                                         "range",
-                                        name, at, (long long)t);
+                                        name, at, (long long)t));
             break;
         }
         case A_NUM:
@@ -88,9 +94,9 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
         case A_AUX: {
             size_t n = I, padded = n + (n & 1);
             if (pos + padded > len && pos + n > len)
-                return aiecg__error_set(err, AIECG_ERR_TRUNCATED,
+                RET(aiecg__error_set(err, AIECG_ERR_TRUNCATED,
                                         "%s: byte offset %zu: AUX of %zu bytes runs past the end", name,
-                                        at, n);
+                                        at, n));
             size_t k = 0;
             for (size_t i = 0; i < n; i++)
                 if (d[pos + i]) aux[k++] = (char)d[pos + i];
@@ -99,14 +105,14 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
             pos += AIECG__MIN(padded, len - pos);
             if (have) {
                 aiecg__free((void *)cur.aux);
-                if (!(cur.aux = aiecg__strdup(aux))) return AIECG_ERR_NOMEM;
+                if (!(cur.aux = aiecg__strdup(aux))) RET(AIECG_ERR_NOMEM);
             }
             break;
         }
         default:
             if (have) {
-                s = sink(ctx, &cur);
-                if (s) return s;
+                have = 0;
+                if ((s = sink(ctx, &cur))) return s;
             }
             t += I;
             memset(&cur, 0, sizeof cur);
@@ -120,6 +126,7 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
     }
     if (have) return sink(ctx, &cur);
     return AIECG_OK;
+#undef RET
 }
 
 /* ---- sinks -------------------------------------------------------------- */
