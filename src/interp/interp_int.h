@@ -57,6 +57,7 @@ struct aiecg_result {
     aiecg_beat *beats;
     int64_t nbeats;
     aiecg_waves *waves;       /* nbeats entries or NULL */
+    double beat_consistency;  /* median QRS-template correlation, NaN if < 3 beats */
 
     aiecg__stmt stmts[AIECG__MAX_STMTS];
     int nstmts;

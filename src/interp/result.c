@@ -28,6 +28,7 @@ aiecg_result *aiecg__result_new(void) {
     r->sex = 'U';
     r->age = -1;
     r->aggregation = "mean";
+    r->beat_consistency = NAN;
     return r;
 }
 
@@ -277,6 +278,7 @@ aiecg_status aiecg_result_json(const aiecg_result *r, unsigned flags, char **out
               r->quality.limb_reversal_suspected ? (r->quality.limb_reversal ? r->quality.limb_reversal
                                                                              : "suspected")
                                                  : NULL);
+    jw_kv_num(&w, "beat_consistency", r->beat_consistency, 3);
     jw_kv_str(&w, "notes", r->quality_notes[0] ? r->quality_notes : NULL);
     aiecg__jw_key(&w, "leads");
     aiecg__jw_arr_begin(&w);

@@ -51,11 +51,6 @@ static double qrs_pp(const aiecg_result *r, const char *lead) {
     return hi - lo;
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 static int group_rank(const char *g) {
     static const char *order[] = {"quality", "rhythm", "conduction", "interval", "axis", "voltage",
                                   "hypertrophy", "infarction", "st-t", "form", "normal"};
@@ -103,24 +98,11 @@ static int quality_gate(aiecg_result *r, char *why, size_t size) {
         snprintf(why, size, "no reliable QRS complexes detected in %.1f s", r->duration_s);
         return 1;
     }
-    /* consistency of the detected complexes with their family templates */
-    int64_t nb = r->nbeats;
-    float *c = aiecg__malloc((size_t)nb * sizeof *c);
-    if (c) {
-        int64_t k = 0;
-        for (int64_t i = 0; i < nb; i++)
-            if (isfinite(r->beats[i].corr)) c[k++] = r->beats[i].corr;
-        if (k >= 2) {
-            qsort(c, (size_t)k, sizeof *c, cmp_float);
-            double med = c[k / 2];
-            if (med < 0.5) {
-                snprintf(why, size, "QRS complexes inconsistent (median template correlation %.2f < 0.50)",
-                         med);
-                aiecg__free(c);
-                return 1;
-            }
-        }
-        aiecg__free(c);
+    /* consistency of the detected complexes with each other */
+    if (isfinite(r->beat_consistency) && r->beat_consistency < 0.5) {
+        snprintf(why, size, "QRS complexes inconsistent (median template correlation %.2f < 0.50)",
+                 r->beat_consistency);
+        return 1;
     }
     double hr = mv(r, AIECG_MEAS_HR);
     if (isfinite(hr) && (hr < 20 || hr > 300)) {
@@ -170,7 +152,9 @@ void aiecg__interpret(aiecg_result *r) {
     paced = has(r, "PACE");
     int p_waves = isfinite(pr) || isfinite(pdur);
     double cv = isfinite(rrm) && rrm > 0 && isfinite(rrsd) ? rrsd / rrm : NAN;
-    if (r->nlabels == 0 && !paced && !p_waves && isfinite(cv) && cv > 0.15 && r->nbeats >= 8)
+    /* without a model: irregularly irregular narrow rhythm; frequent ectopy (bigeminy) is not AF */
+    if (r->nlabels == 0 && !paced && !p_waves && isfinite(cv) && cv > 0.15 && r->nbeats >= 8 &&
+        10 * nv < r->nbeats)
         aiecg__result_add_stmt(r, "AFIB", NAN, NAN, AIECG_SOURCE_RULE,
                                "irregular RR (SD/mean %.2f > 0.15) without detectable P waves", cv);
     int af = has(r, "AFIB") || has(r, "AFLT");
