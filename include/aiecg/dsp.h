@@ -253,6 +253,15 @@ AIECG_API aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *
                                      aiecg_measurements *out, aiecg_waves **waves, aiecg_error *err);
 /* Frees what aiecg_measure allocated inside the struct (not the struct). */
 AIECG_API void aiecg_measurements_free(aiecg_measurements *m);
+/*
+ * JSON text of a measurement set (*json allocated, aiecg_free): record name,
+ * fs, beats detected (nbeats_detected) and used, every measurement as
+ * {"value", "unit"} or {"value": null, "unit", "reason"}, the representative
+ * beat's fiducials in ms from its QRS onset, per-lead amplitudes in mV. rec
+ * supplies lead names and may be NULL. Errors: AIECG_ERR_INVALID_ARG, AIECG_ERR_NOMEM.
+ */
+AIECG_API aiecg_status aiecg_measurements_json(const aiecg_measurements *m, const aiecg_record *rec,
+                                               int64_t nbeats_detected, int pretty, char **json);
 
 
 #ifdef __cplusplus

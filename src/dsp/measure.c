@@ -17,6 +17,7 @@
  * Anything that cannot be measured is NaN with a static reason string.
  */
 #include "dsp/dsp_int.h"
+#include "core/sbuf.h"
 
 /* delineate.c: low-rate records are measured on a 500 Hz copy */
 aiecg_status aiecg__delin_upsample(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
@@ -463,4 +464,90 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
     else
         aiecg__free(w);
     return AIECG_OK;
+}
+
+aiecg_status aiecg_measurements_json(const aiecg_measurements *m, const aiecg_record *rec,
+                                     int64_t nbeats_detected, int pretty, char **json) {
+    if (!m || !json) return AIECG_ERR_INVALID_ARG;
+    *json = NULL;
+    aiecg__sbuf b;
+    aiecg__jw w;
+    aiecg__sbuf_init(&b);
+    aiecg__jw_init(&w, &b, pretty != 0);
+    aiecg__jw_obj_begin(&w);
+    if (rec) {
+        aiecg_record_meta meta;
+        aiecg_record_meta_get(rec, &meta);
+        aiecg__jw_key(&w, "record");
+        aiecg__jw_str(&w, meta.record_name);
+        aiecg__jw_key(&w, "fs");
+        aiecg__jw_num(&w, aiecg_record_fs(rec));
+    }
+    aiecg__jw_key(&w, "beats_detected");
+    aiecg__jw_int(&w, nbeats_detected);
+    aiecg__jw_key(&w, "beats_in_representative");
+    aiecg__jw_int(&w, m->nbeats);
+    aiecg__jw_key(&w, "measurements");
+    aiecg__jw_obj_begin(&w);
+    for (int i = 0; i < AIECG_MEAS_COUNT; i++) {
+        aiecg__jw_key(&w, meas_keys[i]);
+        aiecg__jw_obj_begin(&w);
+        aiecg__jw_key(&w, "value");
+        aiecg__jw_numf(&w, m->value[i], 1);
+        aiecg__jw_key(&w, "unit");
+        aiecg__jw_str(&w, meas_units[i]);
+        if (!isfinite(m->value[i])) {
+            aiecg__jw_key(&w, "reason");
+            aiecg__jw_str(&w, m->reason[i] ? m->reason[i] : "not measurable");
+        }
+        aiecg__jw_obj_end(&w);
+    }
+    aiecg__jw_obj_end(&w);
+    /* fiducials of the representative beat, ms from its QRS onset */
+    aiecg__jw_key(&w, "representative_beat_ms");
+    if (m->median.qrs_on < 0 || !(m->median_fs > 0)) {
+        aiecg__jw_null(&w);
+    } else {
+        static const char *const names[9] = {"p_on", "p_peak", "p_off", "qrs_on", "qrs_peak",
+                                             "qrs_off", "t_on", "t_peak", "t_off"};
+        const int64_t v[9] = {m->median.p_on, m->median.p_peak, m->median.p_off,
+                              m->median.qrs_on, m->median.qrs_peak, m->median.qrs_off,
+                              m->median.t_on, m->median.t_peak, m->median.t_off};
+        aiecg__jw_obj_begin(&w);
+        for (int i = 0; i < 9; i++) {
+            aiecg__jw_key(&w, names[i]);
+            aiecg__jw_numf(&w, v[i] >= 0 ? (double)(v[i] - m->median.qrs_on) * 1000.0 / m->median_fs : NAN, 1);
+        }
+        aiecg__jw_obj_end(&w);
+    }
+    aiecg__jw_key(&w, "leads");
+    aiecg__jw_arr_begin(&w);
+    for (int l = 0; l < m->nleads; l++) {
+        const aiecg_lead_amplitudes *a = &m->lead[l];
+        aiecg__jw_obj_begin(&w);
+        aiecg__jw_key(&w, "lead");
+        if (rec && l < aiecg_record_nleads(rec)) {
+            aiecg_lead_info li;
+            aiecg_record_lead_info(rec, l, &li);
+            aiecg__jw_str(&w, li.lead != AIECG_LEAD_UNKNOWN ? aiecg_lead_name(li.lead) : li.label);
+        } else {
+            aiecg__jw_int(&w, l);
+        }
+        const char *const k[8] = {"p_mv", "q_mv", "r_mv", "s_mv", "rprime_mv", "t_mv", "st_j_mv", "st_j60_mv"};
+        const float v[8] = {a->p, a->q, a->r, a->s, a->rprime, a->t, a->st_j, a->st_j60};
+        for (int i = 0; i < 8; i++) {
+            aiecg__jw_key(&w, k[i]);
+            aiecg__jw_numf(&w, v[i], 3);
+        }
+        aiecg__jw_obj_end(&w);
+    }
+    aiecg__jw_arr_end(&w);
+    aiecg__jw_obj_end(&w);
+    if (b.oom) {
+        aiecg__sbuf_free(&b);
+        return AIECG_ERR_NOMEM;
+    }
+    aiecg__sbuf_puts(&b, "\n");
+    *json = aiecg__sbuf_take(&b);
+    return *json ? AIECG_OK : AIECG_ERR_NOMEM;
 }
