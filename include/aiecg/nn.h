@@ -44,6 +44,13 @@ AIECG_API int aiecg_model_output_shape(const aiecg_model *m, int64_t dims[AIECG_
 /* FLOPs (2 x multiply-adds) of one run at the given input shape; 0 if unknown. */
 AIECG_API double aiecg_model_flops(const aiecg_model *m, const int64_t *input_dims, int ndim);
 
+/*
+ * JSON description of the graph after optimisation: op counts, parameter
+ * count, constant bytes, and one entry per node (op, name, fused activation,
+ * residual). Caller frees with aiecg_free; NULL on out-of-memory.
+ */
+AIECG_API char *aiecg_model_describe(const aiecg_model *m);
+
 typedef struct aiecg_session_options {
     int nthreads;              /* 0 or 1: single thread; ignored when pool is set */
     aiecg_threadpool *pool;    /* borrowed, may be shared by sessions used one at a time */

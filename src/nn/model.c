@@ -5,6 +5,7 @@
  * A loaded model is immutable; sessions only read it.
  */
 #include "nn_int.h"
+#include "core/sbuf.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -154,4 +155,69 @@ aiecg_status aiecg_model_compile(const char *onnx_path, const char *out_path,
     if (st) aiecg__error_prefix(err, "%s", onnx_path);
     aiecg_model_free(m);
     return st;
+}
+
+static const char *const act_json[AIECG__ACT_COUNT] = {
+#define AIECG__ACT_JSON(e) #e,
+    AIECG__NN_ACTS(AIECG__ACT_JSON)
+#undef AIECG__ACT_JSON
+};
+
+char *aiecg_model_describe(const aiecg_model *m) {
+    if (!m) return NULL;
+    const aiecg__nn_graph *g = &m->g;
+    aiecg__sbuf b;
+    aiecg__sbuf_init(&b);
+    aiecg__jw w;
+    aiecg__jw_init(&w, &b, false);
+    int counts[AIECG__OP_COUNT] = {0};
+    int64_t params = 0, cbytes = 0;
+    for (int i = 0; i < g->nn; i++) counts[g->n[i].op]++;
+    for (int i = 0; i < g->nt; i++)
+        if (g->t[i].is_const) {
+            int64_t ne = aiecg__nn_numel(g->t[i].dims, g->t[i].ndim);
+            if (g->t[i].dtype == AIECG__DT_F32) params += ne;
+            cbytes += ne * (g->t[i].dtype == AIECG__DT_I64 ? 8 : 4);
+        }
+    aiecg__jw_obj_begin(&w);
+    aiecg__jw_key(&w, "nodes");
+    aiecg__jw_int(&w, g->nn);
+    aiecg__jw_key(&w, "tensors");
+    aiecg__jw_int(&w, g->nt);
+    aiecg__jw_key(&w, "params");
+    aiecg__jw_int(&w, params);
+    aiecg__jw_key(&w, "constant_bytes_fp32");
+    aiecg__jw_int(&w, cbytes);
+    aiecg__jw_key(&w, "fp16_weights");
+    aiecg__jw_bool(&w, m->f32_weights != NULL);
+    aiecg__jw_key(&w, "ops");
+    aiecg__jw_obj_begin(&w);
+    for (int i = 0; i < AIECG__OP_COUNT; i++)
+        if (counts[i]) {
+            aiecg__jw_key(&w, aiecg__nn_op_names[i]);
+            aiecg__jw_int(&w, counts[i]);
+        }
+    aiecg__jw_obj_end(&w);
+    aiecg__jw_key(&w, "layers");
+    aiecg__jw_arr_begin(&w);
+    for (int i = 0; i < g->nn; i++) {
+        const aiecg__nn_node *n = &g->n[i];
+        aiecg__jw_obj_begin(&w);
+        aiecg__jw_key(&w, "op");
+        aiecg__jw_str(&w, aiecg__nn_op_names[n->op]);
+        aiecg__jw_key(&w, "name");
+        aiecg__jw_str(&w, n->name);
+        if (n->a.act) {
+            aiecg__jw_key(&w, "act");
+            aiecg__jw_str(&w, act_json[n->a.act]);
+        }
+        if (n->a.has_residual) {
+            aiecg__jw_key(&w, "residual");
+            aiecg__jw_bool(&w, true);
+        }
+        aiecg__jw_obj_end(&w);
+    }
+    aiecg__jw_arr_end(&w);
+    aiecg__jw_obj_end(&w);
+    return aiecg__sbuf_take(&b);
 }
