@@ -132,7 +132,8 @@ typedef struct aiecg__nn_attr {
     float const_value;                 /* ConstantOfShape, Pad constant */
     int32_t softmax_legacy;            /* opset < 13: coerce to 2-D at axis */
     int32_t storage_order;
-    int32_t reserved[1];
+    int32_t has_shape_end;             /* Shape (opset 15): end given */
+    int64_t shape_start, shape_end;
 } aiecg__nn_attr;
 
 typedef struct aiecg__nn_tensor {

@@ -404,6 +404,11 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
         a.nperm = attr_ints(&c, "perm", a.perm, AIECG_NN_MAX_DIMS);
         if (a.nperm < 0) { st = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (Transpose): perm", c.name); goto done; }
         break;
+    case AIECG__OP_SHAPE:
+        a.shape_start = attr_i(&c, "start", 0);
+        a.has_shape_end = attr_find(&c, "end") != NULL;
+        a.shape_end = attr_i(&c, "end", 0);
+        break;
     case AIECG__OP_RESHAPE: a.allowzero = (int32_t)attr_i(&c, "allowzero", 0); break;
     case AIECG__OP_CAST:
         {
@@ -547,8 +552,8 @@ aiecg_status aiecg__nn_import_onnx(const uint8_t *data, size_t len, aiecg__nn_gr
         st = aiecg__error_set(err, AIECG_ERR_MODEL, "ONNX model has no graph");
         goto out;
     }
-    if (opset < 7 || opset > 18) {
-        st = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "ONNX opset %d (7..18 accepted, 11..17 tested)", opset);
+    if (opset < 6 || opset > 18) {
+        st = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "ONNX opset %d (6..18 accepted, 11..17 tested)", opset);
         goto out;
     }
     for (size_t i = 0; i < mp->n_metadata_props; i++) {

@@ -372,7 +372,15 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': integer Pow", n->name);
         if (n->op == AIECG__OP_POW && x->dt[n->in[1]] != AIECG__DT_F32)
             return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': integer exponent", n->name);
-        binary(n->op, x->dt[i0] == AIECG__DT_I64, xs, px, &sh[n->in[1]], x->ptr[n->in[1]], ys, py);
+        {
+            aiecg__nn_shape bs = sh[n->in[1]];
+            if (n->op == AIECG__OP_PRELU && bs.ndim == 1 && xs->ndim > 2 && bs.d[0] == xs->d[1] &&
+                bs.d[0] != xs->d[xs->ndim - 1]) {
+                bs.ndim = xs->ndim - 1; /* per-channel slope (opset < 9) */
+                for (int d = 1; d < bs.ndim; d++) bs.d[d] = 1;
+            }
+            binary(n->op, x->dt[i0] == AIECG__DT_I64, xs, px, &bs, x->ptr[n->in[1]], ys, py);
+        }
         epilogue(py, ny, res, a->act, a->act_a, a->act_b);
         return AIECG_OK;
     case AIECG__OP_CLIP: {
@@ -625,9 +633,12 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         }
         return AIECG_OK;
     }
-    case AIECG__OP_SHAPE:
-        for (int i = 0; i < xs->ndim; i++) ((int64_t *)py)[i] = xs->d[i];
+    case AIECG__OP_SHAPE: {
+        int64_t b = a->shape_start < 0 ? a->shape_start + xs->ndim : a->shape_start;
+        b = b < 0 ? 0 : b;
+        for (int64_t i = 0; i < ny; i++) ((int64_t *)py)[i] = xs->d[b + i];
         return AIECG_OK;
+    }
     case AIECG__OP_GATHER: {
         int64_t ax = a->axis < 0 ? a->axis + xs->ndim : a->axis;
         const int64_t *ind = x->ptr[n->in[1]];

@@ -94,11 +94,16 @@ static aiecg_status fold_shapes(aiecg__nn_graph *g) {
             const aiecg__nn_shape *a = &s1[n->in[0]], *b = &s2[n->in[0]];
             if (a->ndim != b->ndim || memcmp(a->d, b->d, sizeof(int64_t) * (size_t)a->ndim) != 0) continue;
             int y = n->out[0];
-            aiecg__nn_shape os = {1, {a->ndim}};
+            int64_t b0 = n->a.shape_start, e0 = n->a.has_shape_end ? n->a.shape_end : a->ndim;
+            if (b0 < 0) b0 += a->ndim;
+            if (e0 < 0) e0 += a->ndim;
+            b0 = b0 < 0 ? 0 : b0 > a->ndim ? a->ndim : b0;
+            e0 = e0 < b0 ? b0 : e0 > a->ndim ? a->ndim : e0;
+            aiecg__nn_shape os = {1, {e0 - b0}};
             int ct = new_const(g, g->t[y].name, AIECG__DT_I64, &os);
             if (ct < 0) { st = AIECG_ERR_NOMEM; break; }
             n = &g->n[i];
-            memcpy(g->t[ct].data, a->d, sizeof(int64_t) * (size_t)a->ndim);
+            memcpy(g->t[ct].data, a->d + b0, sizeof(int64_t) * (size_t)(e0 - b0));
             replace_uses(g, y, ct, i + 1);
             if (g->output == y) g->output = ct;
             kill_node(n);

@@ -44,7 +44,7 @@ aiecg_status aiecg__nn_conv_geom(const aiecg__nn_node *n, const aiecg__nn_shape 
             if (a->auto_pad == 1 || a->auto_pad == 2) {
                 int64_t total = s * (in[i] - 1) + op + ek - in[i] * s;
                 if (total < 0) total = 0;
-                b = a->auto_pad == 1 ? total - total / 2 : total / 2;
+                b = a->auto_pad == 1 ? total / 2 : total - total / 2;
                 e = total - b;
             } else if (a->auto_pad == 3) {
                 b = e = 0;
@@ -191,8 +191,13 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
     case AIECG__OP_POW: case AIECG__OP_MAX: case AIECG__OP_MIN: case AIECG__OP_PRELU:
         NEED(2);
         if (n->op != AIECG__OP_POW && dt[n->in[1]] != dt[x0]) return bad(err, n, "dtype mismatch");
+        if (n->op == AIECG__OP_PRELU && in1->ndim == 1 && xs->ndim > 2 && in1->d[0] == xs->d[1] && in1->d[0] != xs->d[xs->ndim - 1]) {
+            *ys = *xs; /* opset < 9: slope [C] is per channel */
+            break;
+        }
         if (broadcast(xs, in1, ys)) return bad(err, n, "shapes do not broadcast");
-        if (n->op == AIECG__OP_PRELU && ys->ndim != xs->ndim) return bad(err, n, "slope rank");
+        if (n->op == AIECG__OP_PRELU && (ys->ndim != xs->ndim || memcmp(ys->d, xs->d, sizeof(int64_t) * (size_t)xs->ndim)))
+            return bad(err, n, "slope does not broadcast to the input");
         break;
     case AIECG__OP_CLIP:
         for (int k = 1; k < n->nin && k < 3; k++)
@@ -413,11 +418,17 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
         }
         break;
     }
-    case AIECG__OP_SHAPE:
+    case AIECG__OP_SHAPE: {
+        int64_t b = a->shape_start, e = a->has_shape_end ? a->shape_end : xs->ndim;
+        if (b < 0) b += xs->ndim;
+        if (e < 0) e += xs->ndim;
+        b = b < 0 ? 0 : b > xs->ndim ? xs->ndim : b;
+        e = e < 0 ? 0 : e > xs->ndim ? xs->ndim : e;
         ys->ndim = 1;
-        ys->d[0] = xs->ndim;
+        ys->d[0] = e > b ? e - b : 0;
         dt[y] = AIECG__DT_I64;
         break;
+    }
     case AIECG__OP_GATHER: {
         NEED(2);
         int64_t ax;
