@@ -108,24 +108,39 @@ typedef struct delin_ctx {
     float *sl;   /* [lead][n] heavier smoothing (P, T) */
     float *env;  /* [n] spatial velocity */
     float *tmp;  /* [n] scratch */
-    double *cum; /* [n + 1] prefix sums */
 } delin_ctx;
 
 static int64_t ms2s(const delin_ctx *c, double ms) { return (int64_t)llround(ms * c->fs / 1000.0); }
 
-/* Centered moving average of half-width h (edge-clamped), x -> y (may alias via tmp). */
-static void box(const float *x, float *y, int64_t n, int64_t h, double *cum) {
-    cum[0] = 0;
-    for (int64_t i = 0; i < n; i++) cum[i + 1] = cum[i] + (isfinite(x[i]) ? x[i] : 0.0f);
-    for (int64_t i = 0; i < n; i++) {
-        int64_t a = i - h, b = i + h + 1;
-        if (a < 0) a = 0;
-        if (b > n) b = n;
-        y[i] = (float)((cum[b] - cum[a]) / (double)(b - a));
+/* Centered moving average of half-width h, edge-clamped (window shrinks at the ends). */
+static void box(const float *x, float *y, int64_t n, int64_t h) {
+    if (2 * h + 1 > n) {
+        for (int64_t i = 0; i < n; i++) {
+            int64_t a = i - h < 0 ? 0 : i - h, b = i + h + 1 > n ? n : i + h + 1;
+            double s = 0;
+            for (int64_t j = a; j < b; j++) s += x[j];
+            y[i] = (float)(s / (double)(b - a));
+        }
+        return;
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < h; j++) sum += x[j];
+    for (int64_t i = 0; i <= h; i++) { /* window [0, i + h] */
+        sum += x[i + h];
+        y[i] = (float)(sum / (double)(i + h + 1));
+    }
+    const double inv = 1.0 / (double)(2 * h + 1);
+    for (int64_t i = h + 1; i < n - h; i++) {
+        sum += (double)x[i + h] - (double)x[i - h - 1];
+        y[i] = (float)(sum * inv);
+    }
+    for (int64_t i = n - h > h + 1 ? n - h : h + 1; i < n; i++) { /* window [i - h, n) */
+        sum -= x[i - h - 1];
+        y[i] = (float)(sum / (double)(n - i + h));
     }
 }
 
-/* Median of x[m] (reorders x; m small). */
+/* Median of x[m] (reorders x); insertion sort, m is small (beats of one block). */
 static float median_inplace(float *x, int m) {
     for (int i = 1; i < m; i++) {
         float t = x[i];
@@ -419,13 +434,11 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
     c.sl = aiecg__malloc(sizeof(float) * nn * (size_t)nleads);
     c.env = aiecg__calloc(nn, sizeof(float));
     c.tmp = aiecg__malloc(sizeof(float) * nn);
-    c.cum = aiecg__malloc(sizeof(double) * (nn + 1));
-    if (!c.lp || !c.sl || !c.env || !c.tmp || !c.cum) {
+    if (!c.lp || !c.sl || !c.env || !c.tmp) {
         aiecg__free(c.lp);
         aiecg__free(c.sl);
         aiecg__free(c.env);
         aiecg__free(c.tmp);
-        aiecg__free(c.cum);
         return aiecg__error_set(err, AIECG_ERR_NOMEM, "delineation: out of memory for %lld samples",
                                 (long long)n);
     }
@@ -434,10 +447,12 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
     if (h2 < 1) h2 = 1;
     for (int l = 0; l < nleads; l++) {
         float *lp = c.lp + (size_t)l * nn, *sl = c.sl + (size_t)l * nn;
-        box(leads[l], c.tmp, n, h1, c.cum);
-        box(c.tmp, lp, n, h1, c.cum);
-        box(lp, c.tmp, n, h2, c.cum);
-        box(c.tmp, sl, n, h2, c.cum);
+        /* non-finite samples count as 0 mV */
+        for (int64_t i = 0; i < n; i++) sl[i] = isfinite(leads[l][i]) ? leads[l][i] : 0.0f;
+        box(sl, c.tmp, n, h1);
+        box(c.tmp, lp, n, h1);
+        box(lp, c.tmp, n, h2);
+        box(c.tmp, sl, n, h2);
         for (int64_t i = 1; i + 1 < n; i++) c.env[i] += fabsf(lp[i + 1] - lp[i - 1]);
     }
     int64_t prev_toff = -1;
@@ -491,7 +506,6 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
     aiecg__free(c.sl);
     aiecg__free(c.env);
     aiecg__free(c.tmp);
-    aiecg__free(c.cum);
     return AIECG_OK;
 }
 

@@ -70,13 +70,17 @@ static void set_val(aiecg_measurements *out, aiecg_measurement m, double v, cons
     }
 }
 
-static int cmp_f(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
+/* Median of x[n] (reorders x); insertion sort: n <= MEDIAN_MAX_BEATS. */
 static float median_f(float *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, cmp_f);
+    for (int i = 1; i < n; i++) {
+        float t = x[i];
+        int j = i - 1;
+        while (j >= 0 && x[j] > t) {
+            x[j + 1] = x[j];
+            j--;
+        }
+        x[j + 1] = t;
+    }
     return n % 2 ? x[n / 2] : 0.5f * (x[n / 2 - 1] + x[n / 2]);
 }
 
