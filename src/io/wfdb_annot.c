@@ -73,7 +73,7 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
                 if ((s = sink(ctx, &cur))) return s;
             }
             t += iv;
-            if (t < 0 || t > ((int64_t)1 << 40))
+            if (t < -((int64_t)1 << 40) || t > ((int64_t)1 << 40)) /* negative only in passing */
                 RET(aiecg__error_set(err, AIECG_ERR_RANGE,
                                         "%s: byte offset %zu: field 'SKIP interval': time %lld out of "
                                         "range",
@@ -115,6 +115,10 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
                 if ((s = sink(ctx, &cur))) return s;
             }
             t += I;
+            if (t < 0)
+                RET(aiecg__error_set(err, AIECG_ERR_RANGE,
+                                     "%s: byte offset %zu: annotation time %lld is negative", name, at,
+                                     (long long)t));
             memset(&cur, 0, sizeof cur);
             cur.sample = t * scale;
             cur.code = (int)A;
@@ -282,11 +286,12 @@ aiecg_status aiecg__wfdb_annot_encode(const aiecg_annotation *ann, int64_t count
         if (a->channel != chan) put16(b, (A_CHN << 10) | ((unsigned)a->channel & 0x3ff));
         if (a->num != num) put16(b, (A_NUM << 10) | ((unsigned)a->num & 0x3ff));
         if (a->aux && a->aux[0]) {
+            /* the count includes the terminating NUL, as the MIT-BIH files have it */
             size_t n = strlen(a->aux);
-            if (n > 255) n = 255;
-            put16(b, (A_AUX << 10) | (unsigned)n);
+            if (n > 254) n = 254;
+            put16(b, (A_AUX << 10) | (unsigned)(n + 1));
             aiecg__sbuf_append(b, a->aux, n);
-            if (n & 1) aiecg__sbuf_append(b, "", 1);
+            aiecg__sbuf_append(b, "\0\0", (n + 1) & 1 ? 2 : 1);
         }
         chan = a->channel;
         num = a->num;
