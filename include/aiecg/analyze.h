@@ -116,6 +116,8 @@ AIECG_API const char *aiecg_result_label(const aiecg_result *r, int i);
 AIECG_API double aiecg_result_label_probability(const aiecg_result *r, int i);
 /* Model logit of label i, mean over windows (for comparison with the training framework). */
 AIECG_API double aiecg_result_label_logit(const aiecg_result *r, int i);
+/* Decision threshold of label i from the model metadata (NaN when the model gives none). */
+AIECG_API double aiecg_result_label_threshold(const aiecg_result *r, int i);
 /* Probability of a label by name ("stmt:AFIB" or bare "AFIB" = the stmt label); NaN if absent. */
 AIECG_API double aiecg_result_probability(const aiecg_result *r, const char *label);
 /* File name of the model used, or NULL when none ran. */

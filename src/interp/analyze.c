@@ -674,11 +674,15 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
         if (st) goto fail;
         st = aiecg_record_clone(raw, &sig);
         if (st) goto fail;
+        /* mains interference is a property of the recording: detect it once, on II (or the first lead) */
+        double mains = o.mains_hz;
+        if (mains == 0) {
+            int li = aiecg_record_find_lead(sig, AIECG_LEAD_II);
+            mains = aiecg_powerline_detect(aiecg_record_lead_data(sig, li >= 0 ? li : 0), n, fs);
+        }
         for (int l = 0; l < aiecg_record_nleads(sig); l++) {
             float *x = aiecg_record_lead_data_mut(sig, l);
             aiecg_filter_baseline(x, n, fs);
-            double mains = o.mains_hz;
-            if (mains == 0) mains = aiecg_powerline_detect(x, n, fs);
             if (mains > 0 && mains < fs / 2) aiecg_filter_powerline(x, n, fs, mains);
         }
         set_lead_names(r, sig);

@@ -137,6 +137,9 @@ double aiecg_result_label_probability(const aiecg_result *r, int i) {
 double aiecg_result_label_logit(const aiecg_result *r, int i) {
     return r && i >= 0 && i < r->nlabels && r->logits ? r->logits[i] : NAN;
 }
+double aiecg_result_label_threshold(const aiecg_result *r, int i) {
+    return r && i >= 0 && i < r->nlabels && r->thresholds ? r->thresholds[i] : NAN;
+}
 double aiecg_result_probability(const aiecg_result *r, const char *label) {
     if (!r || !label) return NAN;
     for (int i = 0; i < r->nlabels; i++) {
