@@ -93,6 +93,9 @@
 #ifndef T_ON_REF_MS
 #define T_ON_REF_MS 110.0
 #endif
+#ifndef T_PEAK_MEDIAN
+#define T_PEAK_MEDIAN 1
+#endif
 #ifndef T_OFF_BIAS_MS
 #define T_OFF_BIAS_MS 0.0
 #endif
@@ -402,8 +405,13 @@ static void delin_t(const delin_ctx *c, int64_t ts, int64_t tpe, int64_t te, aie
     if (m == 0) return;
     int64_t tol = ms2s(c, T_AGREE_MS);
     int64_t off = robust_pick(offs, m, tol, 1, 2), on = robust_pick(ons, m, tol, 0, 2);
-    w->t_peak = pk[bestl];
-    (void)pks;
+    if (T_PEAK_MEDIAN) {
+        float pf[AIECG_MAX_LEADS];
+        for (int i = 0; i < m; i++) pf[i] = (float)pks[i];
+        w->t_peak = (int64_t)llround(median_inplace(pf, m));
+    } else {
+        w->t_peak = pk[bestl];
+    }
     w->t_off = clampi(off + ms2s(c, T_OFF_BIAS_MS), 0, n - 1);
     w->t_on = clampi(on + ms2s(c, T_ON_BIAS_MS), 0, n - 1);
     if (w->t_on >= w->t_peak) w->t_on = -1;
