@@ -197,7 +197,10 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
     else if (nd < 2)
         why_med = "fewer than 2 dominant beats with a delineated QRS";
 
-    int pre = (int)lround(0.5 * fs), post = (int)lround(0.7 * fs), L = pre + post;
+    /* windows are aligned on each beat's delineated QRS onset (less jitter than the detector's
+     * fiducial, which may sit on R in one beat and S in the next); the onset lands at `pre` */
+    int pre = (int)lround(0.45 * fs), post = (int)lround(0.75 * fs), L = pre + post;
+#define ANCHOR(j) (w[dom[j]].qrs_on)
     float *med = NULL;
     if (!why_med) {
         med = aiecg__calloc((size_t)nl * (size_t)L, sizeof(float));
@@ -216,14 +219,14 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
         int nsel = 0;
         int64_t fit = 0;
         for (int64_t j = 0; j < nd; j++) {
-            int64_t r = beats[dom[j]].sample;
+            int64_t r = ANCHOR(j);
             if (r - pre >= 0 && r + post <= ns) fit++;
         }
         double stride = fit > MEDIAN_MAX_BEATS ? (double)fit / MEDIAN_MAX_BEATS : 1.0;
         double next = 0;
         int64_t idx = 0;
         for (int64_t j = 0; j < nd && nsel < MEDIAN_MAX_BEATS; j++) {
-            int64_t r = beats[dom[j]].sample;
+            int64_t r = ANCHOR(j);
             if (!(r - pre >= 0 && r + post <= ns)) continue;
             if ((double)idx >= next) {
                 sel[nsel++] = j;
@@ -249,7 +252,7 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
                 for (int i = 0; i < L; i++) {
                     int m = 0;
                     for (int s = 0; s < nsel; s++) {
-                        int64_t j = sel[s], r = beats[dom[j]].sample, t = r - pre + i;
+                        int64_t j = sel[s], r = ANCHOR(j), t = r - pre + i;
                         /* baseline: line through the knots on either side of t */
                         int64_t j0 = j, j1 = j;
                         int64_t kt0 = w[dom[j]].qrs_on;
@@ -284,7 +287,13 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
                 ml[m++] = med + (size_t)l * (size_t)L;
             }
         (void)map;
-        int64_t fid = pre;
+        /* the fiducial handed to the delineator: the usual onset-to-fiducial distance */
+        float d[MEDIAN_MAX_BEATS];
+        int nd2 = 0;
+        for (int64_t j = 0; j < nd && nd2 < MEDIAN_MAX_BEATS; j++) d[nd2++] = (float)(beats[dom[j]].sample - ANCHOR(j));
+        int64_t fid = pre + (int64_t)lround(median_f(d, nd2));
+        if (fid < pre) fid = pre;
+        if (fid >= L) fid = L - 1;
         double rr = isfinite(out->value[AIECG_MEAS_RR_MEAN]) ? out->value[AIECG_MEAS_RR_MEAN] : 1000.0;
         st = aiecg_delineate_leads(ml, m, L, fs, &fid, 1, rr, &mw, err);
         if (st != AIECG_OK) {
@@ -300,7 +309,7 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
         if (mw.p_peak >= 0 && withp * 2 < nd) mw.p_on = mw.p_peak = mw.p_off = -1;
         out->median = mw;
         out->median_len = L;
-        out->median_fiducial = pre;
+        out->median_fiducial = (int)fid;
         out->median_beats = med;
     }
 
