@@ -173,9 +173,12 @@ void aiecg__ann_from_text(const char *text, size_t n, char *scratch, aiecg_annot
             const char *r = aux_start, *end = scratch + len;
             while (r < end) {
                 int h1, h2;
+                int ch;
+                /* only the escapes the encoder writes: bytes below 0x20, backslash, DEL */
                 if (r[0] == '\\' && end - r >= 4 && r[1] == 'x' && (h1 = hexval(r[2])) >= 0 &&
-                    (h2 = hexval(r[3])) >= 0 && (h1 || h2)) {
-                    *w++ = (char)(h1 * 16 + h2);
+                    (h2 = hexval(r[3])) >= 0 && (ch = h1 * 16 + h2) != 0 &&
+                    (ch < 0x20 || ch == '\\' || ch == 0x7f)) {
+                    *w++ = (char)ch;
                     r += 4;
                 } else {
                     *w++ = *r++;

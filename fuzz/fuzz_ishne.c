@@ -1,0 +1,24 @@
+/*
+ * libFuzzer target for the ishne reader: any bytes must give a record or an
+ * error, never a crash, a leak or an unbounded allocation.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "aiecg/aiecg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    aiecg_read_options o = aiecg_read_options_default();
+    o.format = AIECG_FORMAT_ISHNE;
+    o.derive_limb_leads = 1;
+    aiecg_record *r = NULL;
+    aiecg_error err;
+    if (aiecg_record_read_memory(data, size, "fuzz.ishne", &o, &r, &err) == AIECG_OK) {
+        aiecg_record_meta m;
+        aiecg_record_meta_get(r, &m);
+        (void)aiecg_record_duration(r);
+        aiecg_record_free(r);
+    }
+    return 0;
+}
