@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     double dur = aiecg_record_duration(rec);
-    double t_det = 0, t_del = 0, t_meas = 0;
+    double t_det = 0, t_del = 0, t_meas = 0, best = 1e9;
     int64_t nb = 0;
     for (int it = 0; it < iters; it++) {
         aiecg_beat *beats = NULL;
@@ -55,6 +55,7 @@ int main(int argc, char **argv) {
         t_det += t1 - t0;
         t_del += t2 - t1;
         t_meas += t3 - t2;
+        if ((t1 - t0) + (t3 - t2) < best) best = (t1 - t0) + (t3 - t2);
         aiecg_measurements_free(&m);
         aiecg_free(w);
         aiecg_free(beats);
@@ -68,6 +69,8 @@ int main(int argc, char **argv) {
            dur * n / t_meas);
     printf("  detect + measure  %8.3f ms/record  %8.0fx real time (target >= 2000x)\n",
            1e3 * (t_det + t_meas) / n, dur * n / (t_det + t_meas));
+    /* the machine is shared: the fastest iteration shows the cost without interference */
+    printf("  detect + measure, fastest iteration %8.3f ms/record  %8.0fx real time\n", 1e3 * best, dur / best);
     aiecg_record_free(rec);
     return 0;
 }
