@@ -1,12 +1,35 @@
 /*
- * Beat features and families: RR, QRS width, template correlation, grouping
- * into families and N/V/S/P/Q labels, and the representative (median) beat.
+ * Beat features, families and the representative (median) beat.
+ *
+ * Each beat is described on the baseline-removed signal by its RR interval,
+ * a QRS width estimate (span around the fiducial where the lead-summed
+ * absolute slope stays above 15 % of its peak, the slope criterion of
+ * classic Holter beat typing) and its waveform from -100 ms to +150 ms on up
+ * to three leads. Beats are grouped greedily into families by correlation
+ * with running family templates (correlation >= 0.90 and amplitude within
+ * 0.6..1.6 of the template); the dominant family is the most populous one of
+ * normal width (< 120 ms) and is renumbered 0. Labels: dominant-family beats
+ * and other narrow families that are not premature are 'N'; narrow premature
+ * beats (RR < 85 % of the local mean) 'S'; wide or dissimilar families 'V';
+ * beats preceded by a pacemaker spike 'P'; beats too near an edge 'Q'.
+ * This is a morphology grouping, not an AAMI-validated classifier.
+ *
+ * The median beat is the sample-wise median across the beats of a family,
+ * which suppresses ectopics and noise better than the mean (the
+ * "representative beat" of IEC 60601-2-25 measurement programs).
  */
 #include "dsp/dsp_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_FAM 24
+#define MAX_CLS_LEADS 3
+#define MEDIAN_MAX_BEATS 300
+#ifndef BEAT_VRULE
+#define BEAT_VRULE (wide || cd < 0.7f) && off_time
+#endif
 
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -20,19 +43,267 @@ float aiecg__median_f(const float *x, int n, float *scratch) {
     return n % 2 ? scratch[n / 2] : 0.5f * (scratch[n / 2 - 1] + scratch[n / 2]);
 }
 
-aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, int64_t nbeats) {
+/* Baseline-removed copies of the first nl leads (non-finite samples zeroed). */
+static aiecg_status clean_leads(const aiecg_record *rec, int nl, float **out) {
+    int64_t n = aiecg_record_nsamples(rec);
     double fs = aiecg_record_fs(rec);
-    for (int64_t i = 0; i < nbeats; i++) {
-        beats[i].rr_ms = i ? (float)((beats[i].sample - beats[i - 1].sample) * 1000.0 / fs) : NAN;
-        beats[i].label = 'N';
-        beats[i].family = 0;
+    for (int l = 0; l < nl; l++) out[l] = NULL;
+    for (int l = 0; l < nl; l++) {
+        out[l] = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+        if (!out[l]) return AIECG_ERR_NOMEM;
+        const float *x = aiecg_record_lead_data(rec, l);
+        for (int64_t i = 0; i < n; i++) out[l][i] = isfinite(x[i]) ? x[i] : 0.0f;
+        aiecg_status st = aiecg_filter_baseline(out[l], n, fs);
+        if (st) return st;
     }
     return AIECG_OK;
 }
 
+static void free_leads(float **x, int nl) {
+    for (int l = 0; l < nl; l++) aiecg__free(x[l]);
+}
+
+typedef struct fam_t {
+    float *tmpl; /* [len] */
+    double norm;
+    int count;
+    float width_ms; /* mean */
+} fam_t;
+
+static float corr_vec(const float *a, const float *b, int n, double *ratio) {
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int i = 0; i < n; i++) {
+        sa += a[i];
+        sb += b[i];
+        saa += (double)a[i] * a[i];
+        sbb += (double)b[i] * b[i];
+        sab += (double)a[i] * b[i];
+    }
+    double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+    if (ratio) *ratio = vb > 0 ? sqrt(va / vb) : 0;
+    if (!(va > 0) || !(vb > 0)) return 0;
+    return (float)((sab - sa * sb / n) / sqrt(va * vb));
+}
+
+/* Pacemaker spike: a step of > 0.5 mV within 2 ms in any lead, in the 80 ms before the fiducial. */
+static int paced(const aiecg_record *rec, int64_t s, double fs) {
+    int64_t n = aiecg_record_nsamples(rec);
+    int k = (int)ceil(0.002 * fs);
+    if (fs < 500) return 0; /* spikes are not resolved reliably below 500 Hz */
+    for (int l = 0; l < aiecg_record_nleads(rec); l++) {
+        const float *x = aiecg_record_lead_data(rec, l);
+        for (int64_t i = s - (int64_t)(0.08 * fs); i <= s; i++) {
+            if (i - k < 0 || i >= n) continue;
+            float d = x[i] - x[i - k];
+            if (fabsf(d) > 0.5f) {
+                /* a spike returns: the next 2 ms go back the other way */
+                if (i + k < n && fabsf(x[i + k] - x[i]) > 0.5f * fabsf(d) && (x[i + k] - x[i]) * d < 0)
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, int64_t nbeats) {
+    double fs = aiecg_record_fs(rec);
+    int64_t n = aiecg_record_nsamples(rec);
+    int nl = aiecg_record_nleads(rec);
+    if (nl > MAX_CLS_LEADS) nl = MAX_CLS_LEADS;
+    for (int64_t i = 0; i < nbeats; i++) {
+        beats[i].rr_ms = i ? (float)((beats[i].sample - beats[i - 1].sample) * 1000.0 / fs) : NAN;
+        beats[i].label = 'Q';
+        beats[i].family = -1;
+        beats[i].width_ms = NAN;
+        beats[i].corr = NAN;
+    }
+    if (nbeats == 0) return AIECG_OK;
+    float *x[MAX_CLS_LEADS];
+    aiecg_status st = clean_leads(rec, nl, x);
+    int pre = (int)lrint(0.100 * fs), post = (int)lrint(0.150 * fs);
+    int seg = pre + post, len = seg * nl;
+    fam_t fam[MAX_FAM];
+    int nfam = 0;
+    float *v = aiecg__malloc((size_t)len * sizeof *v);
+    int *famidx = aiecg__malloc((size_t)nbeats * sizeof *famidx);
+    if (!v || !famidx) st = st ? st : AIECG_ERR_NOMEM;
+    for (int64_t i = 0; i < nbeats && !st; i++) {
+        famidx[i] = -1;
+        int64_t s = beats[i].sample;
+        if (s - pre < 0 || s + post > n) continue;
+        for (int l = 0; l < nl; l++) memcpy(v + l * seg, x[l] + s - pre, (size_t)seg * sizeof(float));
+        /* width: lead-summed |slope| above 15 % of its peak, contiguous around the fiducial */
+        {
+            int w = (int)lrint(0.1 * fs), c = pre, lo = c, hi = c, k = (int)fmax(1, lrint(0.004 * fs));
+            float peak = 0, sl[1024];
+            int m = 2 * w + 1 < 1024 ? 2 * w + 1 : 1024;
+            w = (m - 1) / 2;
+            for (int j = 0; j < m; j++) {
+                int64_t t = s - w + j;
+                float a = 0;
+                for (int l = 0; l < nl; l++)
+                    if (t - k >= 0 && t + k < n) a += fabsf(x[l][t + k] - x[l][t - k]);
+                sl[j] = a;
+                if (a > peak) peak = a;
+            }
+            int cj = w;
+            /* start from the steepest point within 40 ms of the fiducial */
+            int r40 = (int)lrint(0.04 * fs);
+            for (int j = w - r40; j <= w + r40; j++)
+                if (j >= 0 && j < m && sl[j] > sl[cj]) cj = j;
+            lo = hi = cj;
+            while (lo > 0 && sl[lo - 1] > 0.15f * peak) lo--;
+            while (hi < m - 1 && sl[hi + 1] > 0.15f * peak) hi++;
+            (void)c;
+            beats[i].width_ms = (float)((hi - lo + 2 * k) * 1000.0 / fs);
+        }
+        int best = -1;
+        float bc = -1;
+        double bratio = 0;
+        for (int f = 0; f < nfam; f++) {
+            double ratio;
+            float r = corr_vec(v, fam[f].tmpl, len, &ratio);
+            if (r > bc) {
+                bc = r;
+                best = f;
+                bratio = ratio;
+            }
+        }
+        if (best >= 0 && bc >= 0.90f && bratio > 0.6 && bratio < 1.6) {
+            fam_t *F = &fam[best];
+            float a = F->count < 16 ? 1.0f / (F->count + 1) : 1.0f / 16;
+            for (int j = 0; j < len; j++) F->tmpl[j] += a * (v[j] - F->tmpl[j]);
+            F->width_ms += a * (beats[i].width_ms - F->width_ms);
+            F->count++;
+            famidx[i] = best;
+            beats[i].corr = bc;
+        } else if (nfam < MAX_FAM) {
+            fam_t *F = &fam[nfam];
+            F->tmpl = aiecg__malloc((size_t)len * sizeof(float));
+            if (!F->tmpl) {
+                st = AIECG_ERR_NOMEM;
+                break;
+            }
+            memcpy(F->tmpl, v, (size_t)len * sizeof(float));
+            F->count = 1;
+            F->width_ms = beats[i].width_ms;
+            famidx[i] = nfam++;
+            beats[i].corr = 1.0f;
+        } else if (best >= 0) {
+            famidx[i] = best; /* no room: nearest family */
+            fam[best].count++;
+            beats[i].corr = bc > 0 ? bc : 0;
+        }
+    }
+    if (!st && nfam > 0) {
+        /* order families by size; the dominant is the largest of normal width */
+        int order[MAX_FAM], rank[MAX_FAM];
+        for (int f = 0; f < nfam; f++) order[f] = f;
+        for (int a = 1; a < nfam; a++)
+            for (int b = a; b > 0 && fam[order[b]].count > fam[order[b - 1]].count; b--) {
+                int t = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = t;
+            }
+        int dom = 0;
+        for (int a = 0; a < nfam; a++)
+            if (fam[order[a]].width_ms < 120 && fam[order[a]].count * 4 >= fam[order[0]].count) {
+                dom = a;
+                break;
+            }
+        int t = order[dom];
+        memmove(order + 1, order, (size_t)dom * sizeof *order);
+        order[0] = t;
+        for (int a = 0; a < nfam; a++) rank[order[a]] = a;
+        const fam_t *D = &fam[order[0]];
+        for (int64_t i = 0; i < nbeats; i++) {
+            if (famidx[i] < 0) continue;
+            int f = rank[famidx[i]];
+            beats[i].family = f;
+            const fam_t *F = &fam[famidx[i]];
+            double ratio;
+            float cd = f == 0 ? 1.0f : corr_vec(F->tmpl, D->tmpl, len, &ratio);
+            int wide = F->width_ms >= 120 || F->width_ms > D->width_ms + 40;
+            /* local mean RR from the neighbouring dominant-family beats */
+            double rr_loc = 0;
+            int nr = 0;
+            for (int64_t j = i - 8; j <= i + 8; j++)
+                if (j > 0 && j < nbeats && j != i && isfinite(beats[j].rr_ms) && famidx[j] >= 0 &&
+                    rank[famidx[j]] == 0) {
+                    rr_loc += beats[j].rr_ms;
+                    nr++;
+                }
+            rr_loc = nr ? rr_loc / nr : NAN;
+            int premature = isfinite(beats[i].rr_ms) && nr >= 2 && beats[i].rr_ms < 0.85 * rr_loc;
+            /* a different morphology on time is a conduction change (bundle branch block,
+               pacing without a visible spike), not an ectopic: ectopics are early or late */
+            int off_time = !isfinite(beats[i].rr_ms) || nr < 2 || beats[i].rr_ms < 0.92 * rr_loc ||
+                           beats[i].rr_ms > 1.3 * rr_loc;
+            if (paced(rec, beats[i].sample, fs))
+                beats[i].label = 'P';
+            else if (f != 0 && (BEAT_VRULE))
+                beats[i].label = 'V';
+            else if (premature)
+                beats[i].label = 'S';
+            else
+                beats[i].label = 'N';
+        }
+    }
+    for (int f = 0; f < nfam; f++) aiecg__free(fam[f].tmpl);
+    aiecg__free(v);
+    aiecg__free(famidx);
+    free_leads(x, nl);
+    return st;
+}
+
 aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                 int family, int pre, int post, float *out, int *nused) {
-    (void)rec; (void)beats; (void)nbeats; (void)family; (void)pre; (void)post; (void)out;
     if (nused) *nused = 0;
-    return AIECG_ERR_UNSUPPORTED;
+    if (!rec || !out || pre < 0 || post < 1 || (nbeats > 0 && !beats)) return AIECG_ERR_INVALID_ARG;
+    int nl = aiecg_record_nleads(rec);
+    int64_t n = aiecg_record_nsamples(rec);
+    int len = pre + post;
+    memset(out, 0, (size_t)nl * (size_t)len * sizeof *out);
+    /* choose the beats: the family, or 'N' beats, or all */
+    int64_t *sel = aiecg__malloc((size_t)(nbeats > 0 ? nbeats : 1) * sizeof *sel);
+    if (!sel) return AIECG_ERR_NOMEM;
+    int64_t ns = 0;
+    for (int pass = 0; pass < 2 && ns == 0; pass++)
+        for (int64_t i = 0; i < nbeats; i++) {
+            int64_t s = beats[i].sample;
+            if (s - pre < 0 || s + post > n) continue;
+            int ok = pass == 1 || (family >= 0 ? beats[i].family == family : beats[i].label == 'N');
+            if (ok) sel[ns++] = s;
+        }
+    if (ns == 0) {
+        aiecg__free(sel);
+        return AIECG_ERR_INVALID_ARG;
+    }
+    /* at most MEDIAN_MAX_BEATS, evenly spread over the record */
+    int64_t use = ns < MEDIAN_MAX_BEATS ? ns : MEDIAN_MAX_BEATS;
+    for (int64_t k = 0; k < use; k++) sel[k] = sel[k * ns / use];
+    float *col = aiecg__malloc((size_t)use * 2 * sizeof(float));
+    float *seg = NULL;
+    aiecg_status st = col ? AIECG_OK : AIECG_ERR_NOMEM;
+    /* baseline removal only over the spans needed would be cheaper; the whole lead keeps it simple */
+    for (int l = 0; l < nl && !st; l++) {
+        const float *raw = aiecg_record_lead_data(rec, l);
+        seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+        if (!seg) {
+            st = AIECG_ERR_NOMEM;
+            break;
+        }
+        for (int64_t i = 0; i < n; i++) seg[i] = isfinite(raw[i]) ? raw[i] : 0.0f;
+        st = aiecg_filter_baseline(seg, n, aiecg_record_fs(rec));
+        for (int j = 0; j < len && !st; j++) {
+            for (int64_t k = 0; k < use; k++) col[k] = seg[sel[k] - pre + j];
+            out[(size_t)l * len + j] = aiecg__median_f(col, (int)use, col + use);
+        }
+        aiecg__free(seg);
+        seg = NULL;
+    }
+    aiecg__free(col);
+    aiecg__free(sel);
+    if (!st && nused) *nused = (int)use;
+    return st;
 }

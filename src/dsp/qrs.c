@@ -141,6 +141,8 @@ struct aiecg_qrs_detector {
     int shape_len;    /* nuse * (2 hw + 1) */
     float *shapes;    /* [NSHAPE][shape_len] */
     float *cur;       /* [shape_len] */
+    float *env;       /* [W + K + 1] fiducial envelope */
+    int sm;           /* envelope smoothing, samples */
     int nshape, shape_pos;
     /* stage B */
     float pk_h;
@@ -214,7 +216,9 @@ aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_optio
     d->shape_len = d->nuse * (2 * d->hw + 1);
     d->shapes = aiecg__calloc((size_t)NSHAPE * (size_t)d->shape_len, sizeof(float));
     d->cur = aiecg__calloc((size_t)d->shape_len, sizeof(float));
-    if (!d->F || !d->D || !d->learn || !d->scratch || !d->shapes || !d->cur) {
+    d->env = aiecg__calloc((size_t)(d->W + d->K + 2), sizeof(float));
+    d->sm = (int)lrint(0.040 * fs) | 1;
+    if (!d->env || !d->F || !d->D || !d->learn || !d->scratch || !d->shapes || !d->cur) {
         aiecg_qrs_detector_free(d);
         return AIECG_ERR_NOMEM;
     }
@@ -286,6 +290,7 @@ void aiecg_qrs_detector_free(aiecg_qrs_detector *d) {
     aiecg__free(d->scratch);
     aiecg__free(d->shapes);
     aiecg__free(d->cur);
+    aiecg__free(d->env);
     aiecg__free(d);
 }
 
@@ -421,6 +426,7 @@ static void try_searchback(aiecg_qrs_detector *d, int64_t now) {
         /* nothing for long: lower the QRS level (lock-out recovery) and search again */
         if (d->decay_at > 0) {
             d->ql *= 0.7f;
+            if (d->ql < d->nl) d->ql = d->nl;
             d->sb_dirty = 1;
         }
         d->decay_at = now + (int64_t)d->fs;
@@ -453,18 +459,31 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
     cand c;
     c.t = t;
     c.h = h;
-    /* steepest fused slope and fiducial in the window the integral covers */
-    float sl = 0, best = -1;
-    int64_t bi = t;
+    /* steepest fused slope and fiducial in the window the integral covers: the
+       fiducial is the peak of the weighted band-passed magnitude smoothed over
+       ~40 ms, i.e. the centre of the QRS energy, which does not jump between
+       lobes of similar size from beat to beat */
+    float sl = 0;
     int64_t lo = t - d->W - d->K;
+    int m = (int)(t - lo + 1);
     for (int64_t k = lo; k <= t; k++) {
         float v = d->D[k & d->mask];
         if (v > sl) sl = v;
-        float s = 0;
-        for (int l = 0; l < d->nuse; l++) s += d->lead[l].g * fabsf(d->lead[l].bp[k & d->mask]);
-        if (s > best) {
-            best = s;
-            bi = k;
+        float e = 0;
+        for (int l = 0; l < d->nuse; l++) e += d->lead[l].g * fabsf(d->lead[l].bp[k & d->mask]);
+        d->env[k - lo] = e;
+    }
+    int hs = d->sm / 2;
+    double acc = 0;
+    float best = -1;
+    int64_t bi = t;
+    for (int j = 0; j < m + hs; j++) {
+        if (j < m) acc += d->env[j];
+        if (j - d->sm >= 0) acc -= d->env[j - d->sm];
+        int centre = j - hs;
+        if (centre >= 0 && centre < m && acc > best) {
+            best = (float)acc;
+            bi = lo + centre;
         }
     }
     c.slope = sl;
@@ -535,7 +554,8 @@ static void stage_b(aiecg_qrs_detector *d, const float *vals) {
     /* running median of the fused function (sign-step tracker, O(1)): low between
        QRS complexes of an ECG, close to the peaks in noise */
     {
-        float eta = 2.0f * (d->ql > 1e-6f ? d->ql : 1e-6f) / (float)d->fs;
+        float ref = d->ql > d->fmed ? d->ql : d->fmed;
+        float eta = 2.0f * (ref > 1e-6f ? ref : 1e-6f) / (float)d->fs;
         d->fmed += f > d->fmed ? eta : -eta;
         if (d->fmed < 0) d->fmed = 0;
     }
