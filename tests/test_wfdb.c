@@ -843,6 +843,61 @@ static void test_info_json(void) {
     aiecg_record_free(r);
 }
 
+/* ---- allocation failure injection --------------------------------------- */
+
+static long g_alloc_left = -1; /* -1: never fail */
+static void *fail_malloc(size_t n) {
+    if (g_alloc_left == 0) return NULL;
+    if (g_alloc_left > 0) g_alloc_left--;
+    return malloc(n);
+}
+static void *fail_realloc(void *p, size_t n) {
+    if (g_alloc_left == 0) return NULL;
+    if (g_alloc_left > 0) g_alloc_left--;
+    return realloc(p, n);
+}
+
+/* Fails the 1st, 2nd, ... allocation of a read until one succeeds: every failure must be a clean error. */
+static void oom_case(const char *path, const aiecg_read_options *o) {
+    int ok = 0, n;
+    for (n = 0; n < 2000 && !ok; n++) {
+        aiecg_set_allocator(fail_malloc, fail_realloc, free);
+        g_alloc_left = n;
+        aiecg_record *r = NULL;
+        aiecg_error e;
+        aiecg_status s = aiecg_record_open(path, o, &r, &e);
+        g_alloc_left = -1;
+        aiecg_set_allocator(NULL, NULL, NULL);
+        if (s == AIECG_OK) {
+            ok = 1;
+            aiecg_record_free(r);
+        } else {
+            CHECK(r == NULL);
+            if (s != AIECG_ERR_NOMEM && s != AIECG_ERR_IO) {
+                fprintf(stderr, "%s: allocation %d failed -> %s (%s)\n", path, n, aiecg_status_name(s), e.message);
+                CHECK(0);
+            }
+        }
+    }
+    CHECK(ok);
+    printf("oom: %s survives failure of each of its first %d allocations\n", path, n - 1);
+}
+
+static void test_oom(void) {
+    char dir[512], p[800];
+    test_data_path("wfdb-formats", dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/multi-segment/fixed1/v102s", dir);
+    oom_case(p, NULL);
+    snprintf(p, sizeof p, "%s/flacformats", dir);
+    oom_case(p, NULL);
+    aiecg_read_options o = aiecg_read_options_default();
+    o.derive_limb_leads = 1;
+    test_data_path("ludb", dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/data/2", dir);
+    o.annotator = "ii";
+    oom_case(p, &o);
+}
+
 int main(void) {
     const char *t = getenv("TMPDIR");
     snprintf(g_tmp, sizeof g_tmp, "%s/aiecg_test_wfdb_%d", t ? t : "/tmp", (int)getpid());
@@ -863,6 +918,7 @@ int main(void) {
     RUN(test_memory_api);
     RUN(test_hostile);
     RUN(test_info_json);
+    RUN(test_oom);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);

@@ -741,6 +741,8 @@ static aiecg_status read_header_file(wfdb_src *src, const char *recname, const c
 
 static aiecg_status read_record(const char *text, size_t len, const char *hname, wfdb_src *src,
                                 const aiecg_read_options *opt, decoded *d, aiecg_error *err) {
+    d->rec = NULL;
+    d->factor = 1;
     aiecg__wfdb_header h;
     aiecg_status s = aiecg__wfdb_header_parse(text, len, hname, &h, err);
     if (s) return s;
@@ -749,8 +751,10 @@ static aiecg_status read_record(const char *text, size_t len, const char *hname,
     else
         s = read_signals(&h, src, hname, opt, -1, d, err);
     src_release(src);
-    if (!s && (s = set_meta(d->rec, &h))) {
-        aiecg__error_set(err, s, "%s: out of memory for metadata", hname);
+    if (!s && (s = set_meta(d->rec, &h))) aiecg__error_set(err, s, "%s: out of memory for metadata", hname);
+    if (!s && opt && opt->derive_limb_leads && (s = aiecg_record_derive_limb_leads(d->rec, NULL)))
+        aiecg__error_set(err, s, "%s: deriving limb leads: %s", hname, aiecg_strerror(s));
+    if (s) {
         aiecg_record_free(d->rec);
         d->rec = NULL;
     }
@@ -837,7 +841,6 @@ aiecg_status aiecg__wfdb_read_path(const char *path, const aiecg_read_options *o
             s = aiecg__error_set(err, AIECG_ERR_NOT_FOUND, "%s: annotation file not found", apath);
         }
     }
-    if (!s && opt && opt->derive_limb_leads) s = aiecg_record_derive_limb_leads(rec, NULL);
     if (s) {
         aiecg_record_free(rec);
         return s;
