@@ -1,0 +1,20 @@
+/* libFuzzer target for the philips reader: any bytes must give a record or an error, never a crash or leak. */
+#include <stdint.h>
+#include <stddef.h>
+
+#include "aiecg/aiecg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    aiecg_read_options o = aiecg_read_options_default();
+    o.format = AIECG_FORMAT_PHILIPS;
+    o.derive_limb_leads = 1;
+    aiecg_record *r = NULL;
+    aiecg_error err;
+    if (aiecg_record_read_memory(data, size, "fuzz", &o, &r, &err) == AIECG_OK) {
+        aiecg_record_meta m;
+        aiecg_record_meta_get(r, &m);
+        (void)aiecg_record_duration(r);
+        aiecg_record_free(r);
+    }
+    return 0;
+}
