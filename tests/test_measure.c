@@ -465,10 +465,47 @@ static void test_ludb_intervals(void) {
     CHECK(cnt[0] >= 75);
 }
 
+/* Allocation failure at every allocation of aiecg_measure: NOMEM or OK, never a crash or leak. */
+static long oom_count_, oom_fail_at_;
+static void *oom_malloc(size_t n) { return ++oom_count_ == oom_fail_at_ ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) { return ++oom_count_ == oom_fail_at_ ? NULL : realloc(p, n); }
+
+static void test_oom(void) {
+    aiecg_beat *beats = NULL;
+    int64_t nb = 0;
+    aiecg_record *rec = synth(500, 10, 800, 160, 90, 380, 45, 1, &beats, &nb);
+    int ok_seen = 0;
+    for (long k = 1; k < 200 && !ok_seen; k++) {
+        oom_count_ = 0;
+        oom_fail_at_ = k;
+        aiecg_set_allocator(oom_malloc, oom_realloc, free);
+        aiecg_measurements m;
+        aiecg_waves *w = NULL;
+        aiecg_status st = aiecg_measure(rec, beats, nb, &m, &w, NULL);
+        char *json = NULL;
+        aiecg_status sj = st == AIECG_OK ? aiecg_measurements_json(&m, rec, nb, 1, &json) : AIECG_OK;
+        aiecg_set_allocator(NULL, NULL, NULL);
+        CHECK(st == AIECG_OK || st == AIECG_ERR_NOMEM);
+        CHECK(sj == AIECG_OK || sj == AIECG_ERR_NOMEM);
+        if (st == AIECG_OK) {
+            aiecg_measurements_free(&m);
+            aiecg_free(w);
+            if (sj == AIECG_OK && oom_count_ < k) ok_seen = 1; /* the whole run fit before the failure point */
+        } else {
+            CHECK(w == NULL);
+        }
+        aiecg_free(json);
+    }
+    CHECK(ok_seen);
+    aiecg_record_free(rec);
+    free(beats);
+}
+
 int main(void) {
     RUN(test_synthetic_intervals);
     RUN(test_axes);
     RUN(test_bad_input);
+    RUN(test_oom);
     RUN(test_ptbxl_first_degree_block);
     RUN(test_mitdb_af);
     RUN(test_ludb_intervals);

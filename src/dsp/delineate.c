@@ -143,16 +143,25 @@ static void box(const float *x, float *y, int64_t n, int64_t h) {
     }
 }
 
-/* Median of x[m] (reorders x); insertion sort, m is small (beats of one block). */
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of x[m] (reorders x): insertion sort for the small sets (leads), qsort beyond. */
 static float median_inplace(float *x, int m) {
-    for (int i = 1; i < m; i++) {
-        float t = x[i];
-        int j = i - 1;
-        while (j >= 0 && x[j] > t) {
-            x[j + 1] = x[j];
-            j--;
+    if (m > 32) {
+        qsort(x, (size_t)m, sizeof *x, cmp_float);
+    } else {
+        for (int i = 1; i < m; i++) {
+            float t = x[i];
+            int j = i - 1;
+            while (j >= 0 && x[j] > t) {
+                x[j + 1] = x[j];
+                j--;
+            }
+            x[j + 1] = t;
         }
-        x[j + 1] = t;
     }
     return m % 2 ? x[m / 2] : 0.5f * (x[m / 2 - 1] + x[m / 2]);
 }
@@ -501,7 +510,7 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
         float *pr = c.tmp;
         int m = 0;
         for (int64_t k = 0; k < nqrs; k++)
-            if (out[k].p_peak >= 0) pr[m++] = (float)(out[k].qrs_on - out[k].p_peak);
+            if (out[k].p_peak >= 0 && m < n) pr[m++] = (float)(out[k].qrs_on - out[k].p_peak);
         if (m >= 3) {
             float med = median_inplace(pr, m);
             for (int i = 0; i < m; i++) pr[i] = fabsf(pr[i] - med);
