@@ -268,7 +268,7 @@ aiecg_status aiecg__philips_read_mem(const uint8_t *data, size_t len, const char
     }
     int64_t ns = (int64_t)llround(dur * fs / 1000.0);
     /* lead labels: attribute (1.04) or the acquisition type's standard order (1.03) */
-    char labels[AIECG_MAX_LEADS][16];
+    char labels[AIECG_MAX_LEADS][24];
     int nl = 0;
     const char *ll = aiecg__xml_get_attr(pw, "leadlabels");
     long nleads_attr = 0;
