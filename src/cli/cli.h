@@ -18,6 +18,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* `aiecg eval delineation ...` (cmd_eval_delin.c), dispatched by cmd_eval.c; argv[0] = "delineation". */
 int aiecg_cli_eval_delineation(int argc, char **argv);
+/* `aiecg eval ptbxl ...` (cmd_eval_ptbxl.c), dispatched by cmd_eval.c through a weak reference. */
+int aiecg_cli_eval_ptbxl(int argc, char **argv);
 
 /* Prints "aiecg CMD: message" to stderr. */
 void cli_errorf(const char *cmd, const char *fmt, ...)
