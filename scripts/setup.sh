@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata libflac-dev
-      xz-utils python3)
+      xz-utils python3 poppler-utils librsvg2-bin)  # pdftoppm, rsvg-convert: report rendering tests
 if [ "${AIECG_SETUP_TRAINING:-0}" = 1 ]; then
   pkgs+=(python3-torch python3-onnx python3-numpy python3-scipy libopenblas0-pthread)
 fi
