@@ -196,6 +196,12 @@ aiecg_status aiecg__muse_read_mem(const uint8_t *data, size_t len, const char *n
     aiecg_record_meta m;
     aiecg_record_meta_get(rec, &m);
     m.format = "muse";
+    char rname[256];
+    const char *b = strrchr(name, '/');
+    snprintf(rname, sizeof rname, "%s", b ? b + 1 : name);
+    char *dot = strrchr(rname, '.');
+    if (dot && dot != rname) *dot = 0;
+    m.record_name = rname;
     const aiecg__xml_node *pd = aiecg__xml_child(root, "PatientDemographics");
     const aiecg__xml_node *td = aiecg__xml_child(root, "TestDemographics");
     if (pd) {
