@@ -501,6 +501,43 @@ static void test_oom(void) {
     free(beats);
 }
 
+/* The same record resampled to 250, 360, 1000 and 100 Hz gives the same intervals. */
+static void test_rate_invariance(void) {
+    char dir[4096], base[4200];
+    test_data_path("ludb/data", dir, sizeof dir);
+    static const int recs[] = {1, 2, 10};
+    static const double rates[] = {250, 360, 1000, 100};
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        snprintf(base, sizeof base, "%s/%d", dir, recs[r]);
+        aiecg_record *rec = wmin_open(base, NULL);
+        CHECK(rec != NULL);
+        if (!rec) continue;
+        aiecg_measurements m0;
+        CHECK(measure_detected(rec, &m0));
+        for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+            aiecg_record *rs = NULL;
+            aiecg_error err;
+            CHECK_OK(aiecg_record_resample(rec, rates[i], &rs, &err), &err);
+            if (!rs) continue;
+            aiecg_measurements m;
+            CHECK(measure_detected(rs, &m));
+            static const aiecg_measurement iv[] = {AIECG_MEAS_PR, AIECG_MEAS_QRS_DUR, AIECG_MEAS_QT, AIECG_MEAS_HR};
+            for (size_t k = 0; k < sizeof iv / sizeof iv[0]; k++) {
+                double a = m0.value[iv[k]], b = m.value[iv[k]];
+                double tol = iv[k] == AIECG_MEAS_QT ? 16.0 : rates[i] < 200 ? 14.0 : 10.0;
+                if (!(fabs(a - b) <= tol))
+                    fprintf(stderr, "LUDB %d at %.0f Hz: %s %.1f vs %.1f at 500 Hz\n", recs[r], rates[i],
+                            aiecg_measurement_key(iv[k]), b, a);
+                CHECK(isfinite(a) && fabs(a - b) <= tol);
+            }
+            aiecg_measurements_free(&m);
+            aiecg_record_free(rs);
+        }
+        aiecg_measurements_free(&m0);
+        aiecg_record_free(rec);
+    }
+}
+
 int main(void) {
     RUN(test_synthetic_intervals);
     RUN(test_axes);
@@ -509,5 +546,6 @@ int main(void) {
     RUN(test_ptbxl_first_degree_block);
     RUN(test_mitdb_af);
     RUN(test_ludb_intervals);
+    RUN(test_rate_invariance);
     return test_summary();
 }

@@ -186,7 +186,8 @@ AIECG_API aiecg_status aiecg_delineate_leads(const float *const *leads, int nlea
                                              double rr_ms, aiecg_waves *out, aiecg_error *err);
 /*
  * Delineates every beat of a record (all leads; works in blocks so memory
- * stays bounded on long records). *waves gets nbeats entries (aiecg_free).
+ * stays bounded on long records; a record not at 500 Hz is delineated on a
+ * 500 Hz copy and the fiducials mapped back). *waves gets nbeats entries (aiecg_free).
  */
 AIECG_API aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats,
                                        int64_t nbeats, aiecg_waves **waves, aiecg_error *err);
@@ -238,8 +239,8 @@ typedef struct aiecg_measurements {
                                              sample indices into the median beat (see below) */
     int median_len;                       /* samples in each representative beat */
     int median_fiducial;                  /* index of the QRS fiducial inside it */
-    double median_fs;                     /* Hz of the representative beat: the record's, or
-                                             500 when the record was below 250 Hz (upsampled) */
+    double median_fs;                     /* Hz of the representative beat: 500 (records at
+                                             other rates are measured on a 500 Hz copy) */
     float *median_beats;                  /* [lead][median_len], mV; owned; may be NULL */
     int nbeats;                           /* beats used (dominant family) */
 } aiecg_measurements;

@@ -23,7 +23,8 @@
  *     the onset by its mirror; the global onset / end is the earliest /
  *     latest lead value that at least two other leads agree with (the robust
  *     multi-lead rule of Laguna 1994).
- * All windows are in milliseconds (any fs). Thresholds were tuned on LUDB
+ * All windows are in milliseconds; records are processed at 500 Hz (resampled when they are
+ * at another rate), the raw-array entry point scales windows to its fs. Thresholds were tuned on LUDB
  * records 1-100 (see docs/dsp-delineation.md: same set as scored).
  */
 #include "dsp/dsp_int.h"
@@ -71,6 +72,9 @@
 #endif
 #ifndef P_PR_MAD_MS
 #define P_PR_MAD_MS 12.0
+#endif
+#ifndef P_OFF_REF_MS
+#define P_OFF_REF_MS 60.0
 #endif
 #ifndef P_ON_BIAS_MS
 #define P_ON_BIAS_MS 0.0
@@ -326,7 +330,7 @@ static void delin_p(const delin_ctx *c, int64_t ws, int64_t we, aiecg_waves *w) 
                 xf = i;
             }
         on = trapezium(pe, xm, AIECG__MAX(ws, xm - ms2s(c, P_REF_MS)));
-        off = trapezium(pe, xf, AIECG__MIN(we, xf + ms2s(c, P_REF_MS)));
+        off = trapezium(pe, xf, AIECG__MIN(we, xf + ms2s(c, P_OFF_REF_MS)));
     } else {
         float thr_on = bo + (float)P_FRAC * (amp - bo), thr_off = bf + (float)P_FRAC * (amp - bf);
         for (int64_t i = pk; i >= ws; i--)
@@ -540,8 +544,11 @@ aiecg_status aiecg_delineate_leads(const float *const *leads, int nleads, int64_
     return delin_run(leads, nleads, n, fs, qrs, nqrs, rr_ms, out, err);
 }
 
-/* Below this rate a record is delineated on a 500 Hz copy (the 5 ms smoothing needs it). */
-#define DELIN_MIN_FS 250.0
+/*
+ * Records are delineated at one internal rate, 500 Hz (the rate of LUDB, on which the
+ * thresholds were tuned): rounding the millisecond windows to samples at other rates changes
+ * the smoothing enough to move QRS offsets by tens of ms on borderline records.
+ */
 #define DELIN_UP_FS 500.0
 
 aiecg_status aiecg__delin_upsample(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
@@ -573,7 +580,7 @@ void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs) {
     }
 }
 
-int aiecg__delin_needs_upsampling(double fs) { return fs < DELIN_MIN_FS; }
+int aiecg__delin_needs_upsampling(double fs) { return fabs(fs - DELIN_UP_FS) > 1e-9; }
 
 aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                              aiecg_waves **waves, aiecg_error *err) {
