@@ -488,12 +488,12 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
     }
     c.slope = sl;
     for (int l = 0; l < d->nuse; l++) {
-        float m = 0;
+        float mx = 0;
         for (int64_t k = t - d->P / 2; k <= t; k++) {
             float v = d->lead[l].mwi[k & d->mask];
-            if (v > m) m = v;
+            if (v > mx) mx = v;
         }
-        c.lm[l] = m;
+        c.lm[l] = mx;
     }
     take_shape(d, bi);
     c.corr = 0;
