@@ -33,78 +33,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tuned constants (docs/dsp-delineation.md, tests/test_delineate.c). */
+/*
+ * Tuned constants (on LUDB 1-100: docs/dsp-delineation.md). Overridable with -D only for
+ * tuning experiments; the library is built with these values.
+ */
 #ifndef QRS_ON_FRAC
-#define QRS_ON_FRAC 0.05
+#define QRS_ON_FRAC 0.05 /* QRS onset: fraction of the spatial-velocity peak above the floor */
 #endif
 #ifndef QRS_OFF_FRAC
-#define QRS_OFF_FRAC 0.05
+#define QRS_OFF_FRAC 0.05 /* QRS offset: same */
 #endif
 #ifndef QRS_HOLD_MS
-#define QRS_HOLD_MS 10.0
+#define QRS_HOLD_MS 10.0 /* time the velocity must stay below the threshold */
 #endif
 #ifndef QRS_ON_BIAS_MS
-#define QRS_ON_BIAS_MS -8.0
+#define QRS_ON_BIAS_MS -8.0 /* calibrated shift of the onset (LUDB multi-lead reference) */
 #endif
 #ifndef QRS_OFF_BIAS_MS
-#define QRS_OFF_BIAS_MS 5.0
-#endif
-#ifndef P_FRAC
-#define P_FRAC 0.25
+#define QRS_OFF_BIAS_MS 5.0 /* calibrated shift of the offset */
 #endif
 #ifndef P_MIN_MV
-#define P_MIN_MV 0.02
-#endif       /* per contributing lead, mean envelope at the peak */
+#define P_MIN_MV 0.02 /* P hump prominence per lead (envelope / nleads), mV */
+#endif
 #ifndef P_PROM_FRAC
-#define P_PROM_FRAC 0.5
+#define P_PROM_FRAC 0.5 /* prominence over both sides, fraction of the hump height */
 #endif
 #ifndef P_DUR_MIN_MS
-#define P_DUR_MIN_MS 40.0
+#define P_DUR_MIN_MS 40.0 /* accepted P durations */
 #endif
 #ifndef P_DUR_MAX_MS
 #define P_DUR_MAX_MS 200.0
 #endif
-#ifndef P_TRAP
-#define P_TRAP 1
-#endif
-#ifndef P_REF_MS
-#define P_REF_MS 60.0
-#endif
-#ifndef P_PR_MAD_MS
-#define P_PR_MAD_MS 12.0
+#ifndef P_ON_REF_MS
+#define P_ON_REF_MS 60.0 /* trapezium reference span for the P onset */
 #endif
 #ifndef P_OFF_REF_MS
-#define P_OFF_REF_MS 60.0
+#define P_OFF_REF_MS 60.0 /* and for the P offset */
 #endif
-#ifndef P_ON_BIAS_MS
-#define P_ON_BIAS_MS 0.0
-#endif
-#ifndef P_OFF_BIAS_MS
-#define P_OFF_BIAS_MS 0.0
+#ifndef P_PR_MAD_MS
+#define P_PR_MAD_MS 12.0 /* PR scatter (median absolute deviation) above which no P is reported */
 #endif
 #ifndef T_MIN_MV
-#define T_MIN_MV 0.05
+#define T_MIN_MV 0.05 /* smallest T amplitude of a contributing lead, mV */
 #endif
 #ifndef T_LEAD_FRAC
-#define T_LEAD_FRAC 0.25
+#define T_LEAD_FRAC 0.25 /* and relative to the largest lead's T */
 #endif
 #ifndef T_AGREE_MS
-#define T_AGREE_MS 30.0
+#define T_AGREE_MS 30.0 /* multi-lead agreement window for T onset / end */
 #endif
 #ifndef T_REF_MS
-#define T_REF_MS 80.0
+#define T_REF_MS 80.0 /* trapezium reference span for the T end */
 #endif
 #ifndef T_ON_REF_MS
-#define T_ON_REF_MS 110.0
-#endif
-#ifndef T_PEAK_MEDIAN
-#define T_PEAK_MEDIAN 1
-#endif
-#ifndef T_OFF_BIAS_MS
-#define T_OFF_BIAS_MS 0.0
-#endif
-#ifndef T_ON_BIAS_MS
-#define T_ON_BIAS_MS 0.0
+#define T_ON_REF_MS 110.0 /* and for the T onset */
 #endif
 
 typedef struct delin_ctx {
@@ -315,41 +297,27 @@ static void delin_p(const delin_ctx *c, int64_t ws, int64_t we, aiecg_waves *w) 
     float prom = amp - AIECG__MAX(bo, bf);
     if (prom / (float)c->nleads < (float)P_MIN_MV || prom < (float)P_PROM_FRAC * amp) return;
     int64_t on = -1, off = -1;
-    if (P_TRAP) {
-        /* steepest rise / fall of the envelope, then the trapezium to a point P_REF_MS away */
-        int64_t xm = pk, xf = pk;
-        float sm = 0, sf = 0;
-        for (int64_t i = AIECG__MAX(ws + 1, pk - ms2s(c, 100)); i < pk; i++)
-            if (pe[i + 1] - pe[i - 1] > sm) {
-                sm = pe[i + 1] - pe[i - 1];
-                xm = i;
-            }
-        for (int64_t i = pk + 1; i < AIECG__MIN(we, pk + ms2s(c, 100)); i++)
-            if (pe[i - 1] - pe[i + 1] > sf) {
-                sf = pe[i - 1] - pe[i + 1];
-                xf = i;
-            }
-        on = trapezium(pe, xm, AIECG__MAX(ws, xm - ms2s(c, P_REF_MS)));
-        off = trapezium(pe, xf, AIECG__MIN(we, xf + ms2s(c, P_OFF_REF_MS)));
-    } else {
-        float thr_on = bo + (float)P_FRAC * (amp - bo), thr_off = bf + (float)P_FRAC * (amp - bf);
-        for (int64_t i = pk; i >= ws; i--)
-            if (pe[i] <= thr_on) {
-                on = i;
-                break;
-            }
-        for (int64_t i = pk; i <= we; i++)
-            if (pe[i] <= thr_off) {
-                off = i;
-                break;
-            }
-    }
+    /* steepest rise / fall of the envelope, then the trapezium to a point P_ON/OFF_REF_MS away */
+    int64_t xm = pk, xf = pk;
+    float sm = 0, sf = 0;
+    for (int64_t i = AIECG__MAX(ws + 1, pk - ms2s(c, 100)); i < pk; i++)
+        if (pe[i + 1] - pe[i - 1] > sm) {
+            sm = pe[i + 1] - pe[i - 1];
+            xm = i;
+        }
+    for (int64_t i = pk + 1; i < AIECG__MIN(we, pk + ms2s(c, 100)); i++)
+        if (pe[i - 1] - pe[i + 1] > sf) {
+            sf = pe[i - 1] - pe[i + 1];
+            xf = i;
+        }
+    on = trapezium(pe, xm, AIECG__MAX(ws, xm - ms2s(c, P_ON_REF_MS)));
+    off = trapezium(pe, xf, AIECG__MIN(we, xf + ms2s(c, P_OFF_REF_MS)));
     if (on < 0 || off < 0) return;
     int64_t dur = off - on;
     if (dur < ms2s(c, P_DUR_MIN_MS) || dur > ms2s(c, P_DUR_MAX_MS)) return;
-    w->p_on = clampi(on + ms2s(c, P_ON_BIAS_MS), 0, n - 1);
+    w->p_on = clampi(on, 0, n - 1);
     w->p_peak = pk;
-    w->p_off = clampi(off + ms2s(c, P_OFF_BIAS_MS), 0, n - 1);
+    w->p_off = clampi(off, 0, n - 1);
 }
 
 /* T wave between ts (after J) and te (end of search). */
@@ -383,10 +351,8 @@ static void delin_t(const delin_ctx *c, int64_t ts, int64_t tpe, int64_t te, aie
     int64_t offs[AIECG_MAX_LEADS], ons[AIECG_MAX_LEADS], pks[AIECG_MAX_LEADS];
     int m = 0;
     int64_t span_ref = ms2s(c, T_REF_MS);
-    int bestl = 0;
     for (int l = 0; l < nl; l++) {
         if (amp[l] < (float)T_MIN_MV || amp[l] < (float)T_LEAD_FRAC * amax) continue;
-        if (amp[l] >= amp[bestl]) bestl = l;
         const float *x = c->sl + (size_t)l * (size_t)n;
         int64_t p = pk[l];
         /* end: steepest point of the descending limb, then the trapezium */
@@ -418,15 +384,11 @@ static void delin_t(const delin_ctx *c, int64_t ts, int64_t tpe, int64_t te, aie
     if (m == 0) return;
     int64_t tol = ms2s(c, T_AGREE_MS);
     int64_t off = robust_pick(offs, m, tol, 1, 2), on = robust_pick(ons, m, tol, 0, 2);
-    if (T_PEAK_MEDIAN) {
-        float pf[AIECG_MAX_LEADS];
-        for (int i = 0; i < m; i++) pf[i] = (float)pks[i];
-        w->t_peak = (int64_t)llround(median_inplace(pf, m));
-    } else {
-        w->t_peak = pk[bestl];
-    }
-    w->t_off = clampi(off + ms2s(c, T_OFF_BIAS_MS), 0, n - 1);
-    w->t_on = clampi(on + ms2s(c, T_ON_BIAS_MS), 0, n - 1);
+    float pf[AIECG_MAX_LEADS];
+    for (int i = 0; i < m; i++) pf[i] = (float)pks[i];
+    w->t_peak = (int64_t)llround(median_inplace(pf, m));
+    w->t_off = clampi(off, 0, n - 1);
+    w->t_on = clampi(on, 0, n - 1);
     if (w->t_on >= w->t_peak) w->t_on = -1;
     if (w->t_off <= w->t_peak) w->t_off = -1;
 }

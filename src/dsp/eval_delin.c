@@ -202,8 +202,8 @@ aiecg_status aiecg_delin_waves_merge(const aiecg_waves *const *lead_waves, const
         int64_t peaks[3] = {out[k].p_peak, out[k].qrs_peak, out[k].t_peak};
         for (int wv = 0; wv < 3; wv++) {
             if (peaks[wv] < 0) continue;
-            int64_t ons[AIECG_MAX_LEADS], offs[AIECG_MAX_LEADS], pks[AIECG_MAX_LEADS];
-            int mo = 0, mf = 0, mp = 0;
+            int64_t ons[AIECG_MAX_LEADS], offs[AIECG_MAX_LEADS];
+            int mo = 0, mf = 0;
             for (int l = 0; l < nlists; l++) {
                 const aiecg_waves *lw = lead_waves[l];
                 for (int64_t i = 0; lw && i < counts[l]; i++) {
@@ -213,7 +213,6 @@ aiecg_status aiecg_delin_waves_merge(const aiecg_waves *const *lead_waves, const
                     int64_t off = wv == 0 ? lw[i].p_off : wv == 1 ? lw[i].qrs_off : lw[i].t_off;
                     if (on >= 0) ons[mo++] = on;
                     if (off >= 0) offs[mf++] = off;
-                    pks[mp++] = p;
                     break;
                 }
             }
@@ -228,7 +227,6 @@ aiecg_status aiecg_delin_waves_merge(const aiecg_waves *const *lead_waves, const
                 if (on >= 0) out[k].t_on = on;
                 if (off >= 0) out[k].t_off = off;
             }
-            (void)pks;
         }
     }
     return AIECG_OK;

@@ -280,13 +280,9 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
     aiecg_waves mw = none;
     if (!why_med) {
         const float *ml[AIECG_MAX_LEADS];
-        int map[AIECG_MAX_LEADS], m = 0;
+        int m = 0;
         for (int l = 0; l < nl; l++)
-            if (usable[l]) {
-                map[m] = l;
-                ml[m++] = med + (size_t)l * (size_t)L;
-            }
-        (void)map;
+            if (usable[l]) ml[m++] = med + (size_t)l * (size_t)L;
         /* the fiducial handed to the delineator: the usual onset-to-fiducial distance */
         float d[MEDIAN_MAX_BEATS];
         int nd2 = 0;
