@@ -387,6 +387,8 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
                     if (x[i] - pq > rp) rp = x[i] - pq;
                 if (rp < thr) rp = 0;
             }
+            if (q > -thr) q = 0;
+            if (s > -thr) s = 0;
             A->q = q;
             A->r = r;
             A->s = s;
@@ -502,7 +504,7 @@ aiecg_status aiecg_measurements_json(const aiecg_measurements *m, const aiecg_re
         aiecg__jw_key(&w, meas_keys[i]);
         aiecg__jw_obj_begin(&w);
         aiecg__jw_key(&w, "value");
-        aiecg__jw_numf(&w, m->value[i], 1);
+        aiecg__jw_numf(&w, m->value[i], strcmp(meas_units[i], "mV") == 0 ? 3 : 1);
         aiecg__jw_key(&w, "unit");
         aiecg__jw_str(&w, meas_units[i]);
         if (!isfinite(m->value[i])) {
