@@ -271,7 +271,8 @@ void aiecg__interpret(aiecg_result *r) {
     }
 
     /* ectopy */
-    if (!paced && nv > 0)
+    /* any in a resting ECG; in long recordings at least 0.5 % of beats (one stray label is not ectopy) */
+    if (!paced && nv > 0 && nv * 200 >= r->nbeats)
         aiecg__result_add_stmt(r, "PVC", NAN, NAN, AIECG_SOURCE_RULE, "%lld ventricular-like beat%s of %lld",
                                (long long)nv, nv > 1 ? "s" : "", (long long)r->nbeats);
 
