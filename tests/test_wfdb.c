@@ -722,6 +722,11 @@ static void test_memory_api(void) {
     CHECK(m && f && same_adc(m, f));
     aiecg_record_free(m);
     aiecg_record_free(f);
+    /* the signal file's path opens its record */
+    snprintf(p, sizeof p, "%s/100.dat", dir);
+    f = open_rec(p, NULL);
+    CHECK(f && aiecg_record_nannotations(f) == 2274);
+    aiecg_record_free(f);
     /* header alone: clear error naming the missing signal file */
     CHECK_INT(aiecg_wfdb_read_memory(h, hn, NULL, NULL, 0, NULL, &m, &e), AIECG_ERR_NOT_FOUND);
     CHECK(strstr(e.message, "100.dat") != NULL);
@@ -807,6 +812,22 @@ static void test_hostile(void) {
         aiecg_lead_info li;
         aiecg_record_lead_info(r, 0, &li);
         CHECK_INT(li.checksum_state, AIECG_CHECKSUM_ABSENT);
+        aiecg_record_free(r);
+    }
+    /* CRLF line ends, tabs, comments between signal lines */
+    dat[10] = 10 - 500;
+    CHECK_OK(mem_read("t 1 100 1000\r\n# note\r\nt.dat\t16\t100/mV 16 0 -500 -500 0 lead II\r\n#<age>: 7\r\n", dat,
+                      sizeof dat, &r, &e),
+             &e);
+    if (r) {
+        aiecg_lead_info li;
+        aiecg_record_lead_info(r, 0, &li);
+        CHECK_STR(li.label, "lead II");
+        CHECK_INT(li.lead, AIECG_LEAD_II);
+        CHECK_INT(li.checksum_state, AIECG_CHECKSUM_OK);
+        aiecg_record_meta m;
+        aiecg_record_meta_get(r, &m);
+        CHECK_INT(m.age, 7);
         aiecg_record_free(r);
     }
     /* no sample count: from the file length */

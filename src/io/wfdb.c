@@ -796,7 +796,8 @@ aiecg_status aiecg__wfdb_read_mem(const uint8_t *data, size_t len, const char *n
 static aiecg_status split_path(const char *path, char *dir, size_t dsize, char *base, size_t bsize,
                                aiecg_error *err) {
     size_t n = strlen(path);
-    if (aiecg__path_has_ext(path, ".hea")) n -= 4;
+    /* "100.hea" and "100.dat" (a signal file named after its record) both mean record 100 */
+    if (aiecg__path_has_ext(path, ".hea") || aiecg__path_has_ext(path, ".dat")) n -= 4;
     const char *slash = NULL;
     for (size_t i = 0; i < n; i++)
         if (path[i] == '/') slash = path + i;
@@ -869,6 +870,20 @@ int64_t aiecg_wfdb_frame_factor(const char *path) {
 
 int aiecg__wfdb_probe(const uint8_t *head, size_t len, const char *path) {
     if (path && aiecg__path_has_ext(path, ".hea")) return 100;
+    if (path && aiecg__path_has_ext(path, ".dat")) {
+        /* binary signal file: WFDB if its record's header sits beside it */
+        char h[4096];
+        size_t n = strlen(path);
+        if (n < sizeof h) {
+            memcpy(h, path, n - 4);
+            memcpy(h + n - 4, ".hea", 5);
+            FILE *f = fopen(h, "rb");
+            if (f) {
+                fclose(f);
+                return 90;
+            }
+        }
+    }
     if (!head || !len) return 0;
     /* text whose first non-comment line reads as a record line: "name[/n] nsig [fs ...]" */
     for (size_t i = 0; i < len; i++) {
