@@ -295,7 +295,7 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * d + 1; /* padded row */
             int64_t pl = (wp + s - 1) / s;     /* length of one polyphase row */
             float *xp = x->scratch;            /* [s][cig][pl] */
-            const float **brow = (const float **)(void *)(xp + s * cig * pl + 16);
+            const float **brow = (const float **)(void *)(xp + ((s * cig * pl + 16 + 15) & ~(int64_t)15));
             for (int64_t b0 = 0; b0 < geo.n; b0++)
                 for (int64_t gr = 0; gr < geo.group; gr++) {
                     const float *xin = (const float *)px + (b0 * geo.cin + gr * cig) * geo.iw;
@@ -719,7 +719,7 @@ size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
     int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * geo.dw + 1;
     int64_t pl = (wp + s - 1) / s;
     /* polyphase copy + row pointer table (pointers counted as 2 floats) */
-    return (size_t)(s * cig * pl + 16 + 2 * cig * geo.kw + 16);
+    return (size_t)(((s * cig * pl + 16 + 15) & ~(int64_t)15) + 2 * cig * geo.kw + 16);
     (void)g;
 }
 

