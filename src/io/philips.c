@@ -123,7 +123,10 @@ static aiecg_status xli_decode(const uint8_t *d, size_t n, int nleads, int64_t n
     uint8_t *buf = NULL;
     int32_t *tmp = NULL;
     aiecg_status s = AIECG_OK;
-    size_t cap = (size_t)1 << 22;
+    /* Output buffer: room for the expected 2 bytes per sample, grown (up to 4 MiB) if a lead needs more. */
+    const size_t max_cap = (size_t)1 << 22;
+    size_t cap = (size_t)ns * 4 + 4096;
+    if (cap > max_cap) cap = max_cap;
     buf = aiecg__malloc(cap + 1); /* + 1: odd byte counts are padded */
     if (!buf) return aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
     for (int l = 0; l < nleads; l++) {
@@ -143,6 +146,16 @@ static aiecg_status xli_decode(const uint8_t *d, size_t n, int nleads, int64_t n
             goto done;
         }
         int64_t nb = lzw_decode(d + off, (size_t)size, buf, cap);
+        while (nb == -2 && cap < max_cap) {
+            cap = cap * 2 > max_cap ? max_cap : cap * 2;
+            uint8_t *nbuf = aiecg__realloc(buf, cap + 1);
+            if (!nbuf) {
+                s = aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            buf = nbuf;
+            nb = lzw_decode(d + off, (size_t)size, buf, cap);
+        }
         off += (size_t)size;
         if (nb == -3) {
             s = aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
