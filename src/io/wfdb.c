@@ -606,9 +606,11 @@ static aiecg_status read_multi(const aiecg__wfdb_header *h, wfdb_src *src, const
         factor = f;
     }
     if (!factor) factor = 1;
-    if (!s && total > AIECG_MAX_SAMPLES_TOTAL / h->nsig / factor)
-        s = aiecg__error_set(err, AIECG_ERR_LIMIT, "%s: %lld samples x %d signals exceed the limit",
-                             hname, (long long)(total * factor), h->nsig);
+    if (!s && (total > AIECG_MAX_SAMPLES_TOTAL / h->nsig / factor ||
+               (opt && opt->max_samples > 0 && total > opt->max_samples / factor)))
+        s = aiecg__error_set(err, AIECG_ERR_LIMIT,
+                             "%s: %lld samples x %d signals exceed the sample limit", hname,
+                             (long long)(total * factor), h->nsig);
     if (!s && (s = aiecg_record_new(h->nsig, total * factor, h->fs * (double)factor, 1, &rec, err)))
         aiecg__error_prefix(err, "%s", hname);
     int adc_ok[AIECG_MAX_LEADS], got_info[AIECG_MAX_LEADS];
