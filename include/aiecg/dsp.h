@@ -192,7 +192,12 @@ AIECG_API aiecg_status aiecg_delineate_leads(const float *const *leads, int nlea
 AIECG_API aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats,
                                        int64_t nbeats, aiecg_waves **waves, aiecg_error *err);
 
-/* Per-lead amplitudes on the representative beat, mV (NaN = absent/not measurable). */
+/*
+ * Per-lead amplitudes on the representative beat, mV, relative to its PQ level.
+ * NaN = not measurable (no representative beat, lead flat or non-finite; p and t
+ * also when the wave was not found). Inside a measured QRS an absent Q, R, S or
+ * R' is 0 (CSE minimum wave amplitude 50 uV).
+ */
 typedef struct aiecg_lead_amplitudes {
     float p, q, r, s, rprime, t;  /* signed: q and s negative */
     float st_j, st_j60;           /* ST level at J and J+60 ms relative to the PQ baseline */
@@ -248,7 +253,14 @@ typedef struct aiecg_measurements {
 /*
  * Delineates every beat (*waves has nbeats entries, allocated, aiecg_free)
  * and the representative beat, and computes the global measurements. beats
- * come from aiecg_qrs_detect on the same record. waves may be NULL.
+ * come from aiecg_qrs_detect on the same record (sorted by sample). waves may
+ * be NULL. The representative beat is the sample-wise median over up to 64
+ * dominant beats (label 'N' or family 0; all beats when none is), each window
+ * 450 ms before to 750 ms after the beat's QRS onset. Whatever cannot be
+ * measured is NaN with a static reason in out->reason[] (e.g. "no P wave
+ * found in the dominant beat", "lead V1 absent or unusable"); that is not an
+ * error. Reentrant (no shared state). Errors: AIECG_ERR_INVALID_ARG,
+ * AIECG_ERR_NOMEM (out then holds nothing to free).
  */
 AIECG_API aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                      aiecg_measurements *out, aiecg_waves **waves, aiecg_error *err);
