@@ -15,6 +15,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #define X(name, summary) int aiecg_cli_##name(int argc, char **argv);
 #include "commands.def"
 #undef X
+/* aiecg eval ptbxl (cmd_eval_ptbxl.c), dispatched by aiecg eval; argv[0] is "ptbxl". */
+int aiecg_cli_eval_ptbxl(int argc, char **argv);
 
 /* `aiecg eval delineation ...` (cmd_eval_delin.c), dispatched by cmd_eval.c; argv[0] = "delineation". */
 int aiecg_cli_eval_delineation(int argc, char **argv);
