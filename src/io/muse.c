@@ -117,6 +117,13 @@ aiecg_status aiecg__muse_read_mem(const uint8_t *data, size_t len, const char *n
             s = fmt_err(err, name, ld, AIECG_ERR_UNSUPPORTED, "<LeadSampleSize> other than 2");
             goto done;
         }
+        /* bound the declared count by the data actually present, before anything is allocated */
+        const aiecg__xml_node *wd0 = aiecg__xml_child(ld, "WaveFormData");
+        if (!wd0 || (uint64_t)aiecg__base64_max_decoded(wd0->text_len) < (uint64_t)cnt * 2) {
+            s = fmt_err(err, name, ld, AIECG_ERR_TRUNCATED,
+                        "<WaveFormData> is missing or too short for <LeadSampleCountTotal>");
+            goto done;
+        }
         if (ns < 0 || cnt < ns) ns = cnt;
         leads[nl++] = ld;
     }

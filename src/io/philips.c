@@ -338,6 +338,11 @@ aiecg_status aiecg__philips_read_mem(const uint8_t *data, size_t len, const char
         goto done;
     }
     size_t cap = aiecg__base64_max_decoded(pw->text_len), nb, bad;
+    /* Bound the declared duration by the data present: at most 4 MiB (2 Mi samples) per XLI lead, 2 bytes per raw sample. */
+    if ((xli && ns > ((int64_t)1 << 21)) || (!xli && (uint64_t)cap < (uint64_t)nl * (uint64_t)ns * 2)) {
+        s = fmt_err(err, name, pw, AIECG_ERR_TRUNCATED, "waveform data too short for durationperchannel");
+        goto done;
+    }
     raw = aiecg__malloc(cap ? cap : 1);
     samp = aiecg__calloc((size_t)nl * (size_t)ns, sizeof *samp);
     if (!raw || !samp) {

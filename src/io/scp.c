@@ -763,6 +763,22 @@ aiecg_status aiecg__scp_read_mem(const uint8_t *data, size_t len, const char *na
             q += nb;
         }
     }
+    /* Every stored value takes at least one bit (16 uncompressed): bound the counts by the data before allocating. */
+    for (int l = 0; l < p->nleads; l++) {
+        size_t nb = w6.raw_per_lead ? w6.raw_per_lead : rd16(w6.lens + 2 * l);
+        int64_t nl = (int64_t)p->lend[l] - p->lstart[l] + 1;
+        int64_t nst = w6.bimodal ? bimodal_count(p, p->lstart[l], p->lend[l], f) : nl;
+        if ((uint64_t)nst > (uint64_t)nb * (p->ntables ? 8 : 1) / (p->ntables ? 1 : 2)) {
+            s = aiecg__error_set(err, AIECG_ERR_TRUNCATED, "%s: section 6 lead %d: %zu bytes cannot hold %lld samples",
+                                 p->name, l + 1, nb, (long long)nst);
+            goto done;
+        }
+    }
+    if ((uint64_t)ns > (uint64_t)w6.data_len * 8 + 16) {
+        s = aiecg__error_set(err, AIECG_ERR_FORMAT, "%s: section 3 lead ranges span %lld samples, more than section 6 can hold",
+                             p->name, (long long)ns);
+        goto done;
+    }
     if ((s = aiecg_record_new(p->nleads, ns, fs, o.keep_adc, &rec, err))) goto done;
     raw = aiecg__calloc((size_t)ns, sizeof *raw);
     acc = aiecg__calloc((size_t)ns, sizeof *acc);
