@@ -71,7 +71,10 @@
 #define P_OFF_REF_MS 60.0 /* and for the P offset */
 #endif
 #ifndef P_PR_MAD_MS
-#define P_PR_MAD_MS 12.0 /* PR scatter (median absolute deviation) above which no P is reported */
+#define P_PR_MAD_MS 16.0 /* PR scatter (median absolute deviation) above which no P is reported */
+#endif
+#ifndef P_PR_OUTLIER_MS
+#define P_PR_OUTLIER_MS 60.0 /* a PR this far (or 4 MAD) from the median: not a P wave */
 #endif
 #ifndef T_MIN_MV
 #define T_MIN_MV 0.05 /* smallest T amplitude of a contributing lead, mV */
@@ -481,8 +484,14 @@ static aiecg_status delin_run(const float *const *leads, int nleads, int64_t n, 
             float med = median_inplace(pr, m);
             for (int i = 0; i < m; i++) pr[i] = fabsf(pr[i] - med);
             float mad = median_inplace(pr, m);
-            if (mad > (float)ms2s(&c, P_PR_MAD_MS))
-                for (int64_t k = 0; k < nqrs; k++) out[k].p_on = out[k].p_peak = out[k].p_off = -1;
+            float out_lim = AIECG__MAX((float)ms2s(&c, P_PR_OUTLIER_MS), 4.0f * mad);
+            for (int64_t k = 0; k < nqrs; k++) {
+                if (out[k].p_peak < 0) continue;
+                /* scattered PR: none is a P wave; a single PR far from the rest: that one is not */
+                if (mad > (float)ms2s(&c, P_PR_MAD_MS) ||
+                    fabsf((float)(out[k].qrs_on - out[k].p_peak) - med) > out_lim)
+                    out[k].p_on = out[k].p_peak = out[k].p_off = -1;
+            }
         }
     }
     aiecg__free(c.lp);
