@@ -132,9 +132,47 @@ static void mitdb_excerpt(void) {
     remove(out);
 }
 
+#define OOM_DOC "# fs=100\n# lead=1 gain=200 baseline=0 units=mV\n#ann 0 N\n#ann 1 + aux=(N\nII\n0.005\n0.010\n"
+
+/* ---- allocation failure -------------------------------------------------- */
+static long fail_after = -1;
+static void *counting_malloc(size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return malloc(n);
+}
+static void *counting_realloc(void *p, size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return realloc(p, n);
+}
+
+static void read_oom(void) {
+    int ok_seen = 0;
+    for (long n = 0; n < 40; n++) {
+        fail_after = n;
+        aiecg_set_allocator(counting_malloc, counting_realloc, free);
+        aiecg_record *r = NULL;
+        aiecg_error e;
+        aiecg_status s = rd(OOM_DOC, 0, &r, &e);
+        aiecg_set_allocator(NULL, NULL, NULL);
+        if (s == AIECG_OK) {
+            ok_seen = 1;
+            CHECK_INT(aiecg_record_nannotations(r), 2);
+            aiecg_record_free(r);
+        } else {
+            CHECK_INT(s, AIECG_ERR_NOMEM);
+            CHECK(r == NULL);
+        }
+    }
+    fail_after = -1;
+    CHECK(ok_seen);
+}
+
 int main(void) {
     RUN(dialects);
     RUN(errors);
     RUN(mitdb_excerpt);
+    RUN(read_oom);
     return test_summary();
 }

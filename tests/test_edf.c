@@ -396,7 +396,7 @@ static void write_read_back(void) {
     m.sex = 'M';
     m.age = 63;
     m.has_start_time = 1;
-    m.year = 2024, m.month = 2, m.day = 29, m.hour = 23, m.minute = 59, m.second = 58;
+    m.year = 2024, m.month = 2, m.day = 29, m.hour = 23, m.minute = 59, m.second = 58.25;
     CHECK_OK(aiecg_record_set_meta(r, &m), NULL);
     aiecg_annotation a1 = {.sample = 0, .code = 28, .aux = "(AFIB"};
     aiecg_annotation a2 = {.sample = 77, .code = 1};
@@ -437,7 +437,7 @@ static void write_read_back(void) {
         CHECK_INT(n.year, 2024);
         CHECK_INT(n.day, 29);
         CHECK_INT(n.minute, 59);
-        CHECK_NEAR(n.second, 58, 0);
+        CHECK_NEAR(n.second, 58.25, 1e-9);
         CHECK_INT(aiecg_record_nannotations(q), 5);
         const aiecg_annotation *x = aiecg_record_annotations(r), *y = aiecg_record_annotations(q);
         for (int i = 0; i < 5 && aiecg_record_nannotations(q) == 5; i++) {

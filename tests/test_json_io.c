@@ -127,9 +127,47 @@ static void ludb_written(void) {
     remove(out);
 }
 
+#define OOM_DOC "{\"fs\": 100, \"leads\": [{\"label\": \"II\", \"gain\": 200}], \"samples\": [[0.005, 0.01]], \"adc\": [[1, 2]], \"annotations\": [{\"sample\": 0, \"code\": \"N\"}, {\"sample\": 1, \"code\": \"+\", \"aux\": \"(N\"}]}"
+
+/* ---- allocation failure -------------------------------------------------- */
+static long fail_after = -1;
+static void *counting_malloc(size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return malloc(n);
+}
+static void *counting_realloc(void *p, size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return realloc(p, n);
+}
+
+static void read_oom(void) {
+    int ok_seen = 0;
+    for (long n = 0; n < 40; n++) {
+        fail_after = n;
+        aiecg_set_allocator(counting_malloc, counting_realloc, free);
+        aiecg_record *r = NULL;
+        aiecg_error e;
+        aiecg_status s = rd(OOM_DOC, &r, &e);
+        aiecg_set_allocator(NULL, NULL, NULL);
+        if (s == AIECG_OK) {
+            ok_seen = 1;
+            CHECK_INT(aiecg_record_nannotations(r), 2);
+            aiecg_record_free(r);
+        } else {
+            CHECK_INT(s, AIECG_ERR_NOMEM);
+            CHECK(r == NULL);
+        }
+    }
+    fail_after = -1;
+    CHECK(ok_seen);
+}
+
 int main(void) {
     RUN(hand_written);
     RUN(malformed);
     RUN(ludb_written);
+    RUN(read_oom);
     return test_summary();
 }

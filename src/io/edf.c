@@ -916,8 +916,9 @@ static int32_t sample_digital(const wr_lead *l, int64_t i) {
     return (int32_t)v;
 }
 
-static void onset_str(char *buf, size_t size, int64_t sample, double fs, int dec) {
-    snprintf(buf, size, "+%.*f", dec, (double)sample / fs);
+/* Onset of a sample: t0 (the sub-second part of the start time, EDF+ section 2.2.4) + sample / fs. */
+static void onset_str(char *buf, size_t size, double t0, int64_t sample, double fs, int dec) {
+    snprintf(buf, size, "+%.*f", dec, t0 + (double)sample / fs);
     /* trim trailing zeros for readability: "+12.500000" -> "+12.5" */
     char *dot = strchr(buf, '.');
     if (dot) {
@@ -999,6 +1000,12 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
     }
 
     /* annotation TALs, grouped per data record */
+    double t0 = 0;
+    if (rec->meta.has_start_time && rec->meta.second > 0 && rec->meta.second < 61) {
+        t0 = rec->meta.second - floor(rec->meta.second);
+        t0 = floor(t0 * 1e6 + 0.5) / 1e6;
+        if (t0 >= 1) t0 = 0;
+    }
     ann_off = aiecg__calloc((size_t)nrec + 1, sizeof *ann_off);
     if (!ann_off) { s = aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory", path); goto done; }
     {
@@ -1007,20 +1014,20 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
         for (int64_t rr = 0; rr < nrec; rr++) {
             ann_off[rr] = ab.len;
             char t[48];
-            onset_str(t, sizeof t, rr * spr, fs, dec);
+            onset_str(t, sizeof t, t0, rr * spr, fs, dec);
             aiecg__sbuf_puts(&ab, t);
             aiecg__sbuf_append(&ab, "\x14\x14\x00", 3);
             int64_t end = (rr + 1) * spr;
             for (; ai < rec->nann && (rr == nrec - 1 || rec->ann[ai].sample < end); ai++) {
                 const aiecg_annotation *a = &rec->ann[ai];
-                onset_str(t, sizeof t, a->sample < 0 ? 0 : a->sample, fs, dec);
+                onset_str(t, sizeof t, t0, a->sample < 0 ? 0 : a->sample, fs, dec);
                 aiecg__sbuf_puts(&ab, t);
                 aiecg__sbuf_append(&ab, "\x14", 1);
                 aiecg__ann_to_text(&ab, a);
                 aiecg__sbuf_append(&ab, "\x14\x00", 2);
             }
             if (rr == nrec - 1 && padded != ns) {
-                onset_str(t, sizeof t, ns, fs, dec);
+                onset_str(t, sizeof t, t0, ns, fs, dec);
                 aiecg__sbuf_puts(&ab, t);
                 aiecg__sbuf_append(&ab, "\x14" EDF_DATA_END "\x14\x00", strlen(EDF_DATA_END) + 3);
             }
