@@ -536,17 +536,25 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
     }
 }
 
-/* One stage-B step: per-lead values of this sample (vals[l*3 + {0,1,2}] = bp, a, mwi). */
+/*
+ * One stage-B step at time nb. Stage A has put this sample's per-lead values
+ * in the rings, except on the replay after learning, where vals
+ * (vals[l*3 + {0,1,2}] = bp, a, mwi) carries them and they are put back first.
+ */
 static void stage_b(aiecg_qrs_detector *d, const float *vals) {
     int64_t t = d->nb, k = t & d->mask;
     float f = 0, dd = 0;
+    if (vals)
+        for (int l = 0; l < d->nuse; l++) {
+            lead_state *ls = &d->lead[l];
+            ls->bp[k] = vals[3 * l];
+            ls->a[k] = vals[3 * l + 1];
+            ls->mwi[k] = vals[3 * l + 2];
+        }
     for (int l = 0; l < d->nuse; l++) {
-        lead_state *ls = &d->lead[l];
-        ls->bp[k] = vals[3 * l];
-        ls->a[k] = vals[3 * l + 1];
-        ls->mwi[k] = vals[3 * l + 2];
-        f += ls->g * vals[3 * l + 2];
-        dd += ls->g * vals[3 * l + 1];
+        const lead_state *ls = &d->lead[l];
+        f += ls->g * ls->mwi[k];
+        dd += ls->g * ls->a[k];
     }
     d->F[k] = f;
     d->D[k] = dd;
@@ -631,58 +639,93 @@ static int drain_out(aiecg_qrs_detector *d, aiecg_beat *out, int max_out, int *n
     return d->outq_n > 0;
 }
 
+/*
+ * Stage A for m samples of one lead starting at time t0 (lead-major, so each
+ * lead's filter chain runs in a tight loop): band-pass, |derivative|,
+ * moving integral, into the rings and, while learning, the learn buffer.
+ */
+static void stage_a(aiecg_qrs_detector *d, int l, const float *in, int64_t m, int64_t t0) {
+    lead_state *ls = &d->lead[l];
+    const int64_t mask = d->mask, K = d->K, W = d->W;
+    float *bp = ls->bp, *ab = ls->a, *mw = ls->mwi;
+    float *learn = d->learning ? d->learn : NULL;
+    const int nuse = d->nuse;
+    double z00 = ls->z[0][0], z01 = ls->z[0][1], z10 = ls->z[1][0], z11 = ls->z[1][1], z20 = ls->z[2][0],
+           z21 = ls->z[2][1];
+    const aiecg__biquad q0 = ls->sec[0], q1 = ls->sec[1], q2 = ls->sec[2];
+    double asum = ls->asum;
+    float last = ls->last_finite;
+    for (int64_t j = 0; j < m; j++) {
+        int64_t t = t0 + j;
+        float x = in[j];
+        if (!isfinite(x)) x = last;
+        if (t == 0) {
+            /* start in the steady state of the first value: no step transient */
+            double v = x, zz[3][2];
+            const aiecg__biquad *qs[3] = {&q0, &q1, &q2};
+            for (int s2 = 0; s2 < 3; s2++) {
+                const aiecg__biquad *q = qs[s2];
+                double g = (q->b0 + q->b1 + q->b2) / (1 + q->a1 + q->a2), y = g * v;
+                zz[s2][1] = q->b2 * v - q->a2 * y;
+                zz[s2][0] = q->b1 * v - q->a1 * y + zz[s2][1];
+                v = y;
+            }
+            z00 = zz[0][0], z01 = zz[0][1], z10 = zz[1][0], z11 = zz[1][1], z20 = zz[2][0], z21 = zz[2][1];
+        }
+        last = x;
+        double y0 = q0.b0 * x + z00;
+        z00 = q0.b1 * x - q0.a1 * y0 + z01;
+        z01 = q0.b2 * x - q0.a2 * y0;
+        double y1 = q1.b0 * y0 + z10;
+        z10 = q1.b1 * y0 - q1.a1 * y1 + z11;
+        z11 = q1.b2 * y0 - q1.a2 * y1;
+        double y2 = q2.b0 * y1 + z20;
+        z20 = q2.b1 * y1 - q2.a1 * y2 + z21;
+        z21 = q2.b2 * y1 - q2.a2 * y2;
+        float v = (float)y2;
+        int64_t k = t & mask;
+        /* the rings start zeroed, so reads before time K or W give 0 */
+        float a = fabsf(v - bp[(t - K) & mask]);
+        asum += (double)a - ab[(t - W) & mask];
+        if (asum < 0) asum = 0;
+        bp[k] = v;
+        ab[k] = a;
+        mw[k] = (float)asum;
+        if (learn) {
+            float *o = learn + ((size_t)t * nuse + l) * 3;
+            o[0] = v;
+            o[1] = a;
+            o[2] = (float)asum;
+        }
+    }
+    ls->z[0][0] = z00, ls->z[0][1] = z01, ls->z[1][0] = z10, ls->z[1][1] = z11, ls->z[2][0] = z20,
+    ls->z[2][1] = z21;
+    ls->asum = asum;
+    ls->last_finite = last;
+}
+
 aiecg_status aiecg_qrs_detector_push(aiecg_qrs_detector *d, const float *const *leads, int64_t n,
                                      aiecg_beat *out, int max_out, int *nout) {
     if (!d || !nout || (n > 0 && !leads)) return AIECG_ERR_INVALID_ARG;
     *nout = 0;
-    float vals[3 * AIECG_MAX_LEADS];
     aiecg_status st = AIECG_OK;
-    for (int64_t i = 0; i < n; i++) {
-        for (int l = 0; l < d->nuse; l++) {
-            lead_state *ls = &d->lead[l];
-            float x = leads[l][i];
-            if (!isfinite(x)) x = ls->last_finite;
-            if (d->n == 0) {
-                /* start in the steady state of the first value: no step transient */
-                double v = x;
-                for (int s2 = 0; s2 < 3; s2++) {
-                    const aiecg__biquad *q = &ls->sec[s2];
-                    double g = (q->b0 + q->b1 + q->b2) / (1 + q->a1 + q->a2), y = g * v;
-                    ls->z[s2][1] = q->b2 * v - q->a2 * y;
-                    ls->z[s2][0] = q->b1 * v - q->a1 * y + ls->z[s2][1];
-                    v = y;
-                }
-            }
-            ls->last_finite = x;
-            for (int s = 0; s < 3; s++) {
-                const aiecg__biquad *q = &ls->sec[s];
-                double y = q->b0 * x + ls->z[s][0];
-                ls->z[s][0] = q->b1 * x - q->a1 * y + ls->z[s][1];
-                ls->z[s][1] = q->b2 * x - q->a2 * y;
-                x = (float)y;
-            }
-            int64_t k = d->n & d->mask;
-            /* stage-A rings are the stage-B rings: stage B lags by learn_len only while learning,
-               so during learning the values go to the learn buffer instead */
-            float prev = d->n >= d->K ? ls->bp[(d->n - d->K) & d->mask] : 0;
-            float a = fabsf(x - prev);
-            float aold = d->n >= d->W ? ls->a[(d->n - d->W) & d->mask] : 0;
-            ls->asum += (double)a - aold;
-            if (ls->asum < 0) ls->asum = 0;
-            ls->bp[k] = x;
-            ls->a[k] = a;
-            vals[3 * l] = x;
-            vals[3 * l + 1] = a;
-            vals[3 * l + 2] = (float)ls->asum;
-        }
+    /* blocks short enough that stage A never runs a ring length ahead of stage B,
+       and split at the end of learning (the replay rewrites ring slots) */
+    const int64_t B = d->R / 4 < 128 ? d->R / 4 : 128;
+    for (int64_t i = 0; i < n;) {
+        int64_t m = n - i < B ? n - i : B;
+        if (d->learning && d->n + m > d->learn_len) m = d->learn_len - d->n;
+        for (int l = 0; l < d->nuse; l++) stage_a(d, l, leads[l] + i, m, d->n);
         if (d->learning) {
-            memcpy(d->learn + (size_t)d->n * d->nuse * 3, vals, (size_t)d->nuse * 3 * sizeof(float));
-            d->n++;
+            d->n += m;
             if (d->n >= d->learn_len) end_learning(d);
         } else {
-            d->n++;
-            stage_b(d, vals);
+            for (int64_t j = 0; j < m; j++) {
+                d->n++;
+                stage_b(d, NULL);
+            }
         }
+        i += m;
         if (d->outq_n > OUTQ_MAX / 2 && drain_out(d, out, max_out, nout)) st = AIECG_ERR_LIMIT;
     }
     if (drain_out(d, out, max_out, nout)) st = AIECG_ERR_LIMIT;
@@ -718,8 +761,20 @@ aiecg_status aiecg_qrs_detect(const aiecg_record *rec, const aiecg_qrs_options *
     if (fs < 50)
         return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
                                 "qrs_detect: sampling rate %g Hz is below the 50 Hz the detector needs", fs);
+    /* With I and II present, III, aVR, aVL and aVF are linear combinations of them
+       and add nothing to the fused function but cost: leave them out. */
+    int sel[AIECG_MAX_LEADS], nsel = 0;
+    int has_i = aiecg_record_find_lead(rec, AIECG_LEAD_I) >= 0, has_ii = aiecg_record_find_lead(rec, AIECG_LEAD_II) >= 0;
+    for (int l = 0; l < nl; l++) {
+        aiecg_lead_info li;
+        int redundant = 0;
+        if (has_i && has_ii && aiecg_record_lead_info(rec, l, &li) == AIECG_OK)
+            redundant = li.lead == AIECG_LEAD_III || li.lead == AIECG_LEAD_AVR || li.lead == AIECG_LEAD_AVL ||
+                        li.lead == AIECG_LEAD_AVF;
+        if (!redundant) sel[nsel++] = l;
+    }
     aiecg_qrs_detector *d = NULL;
-    aiecg_status st = aiecg_qrs_detector_new(fs, nl, opt, &d);
+    aiecg_status st = aiecg_qrs_detector_new(fs, nsel, opt, &d);
     if (st) return aiecg__error_set(err, st, "qrs_detect: cannot create detector: %s", aiecg_strerror(st));
     int64_t cap = 1024, cnt = 0;
     aiecg_beat *b = aiecg__malloc((size_t)cap * sizeof *b);
@@ -733,7 +788,7 @@ aiecg_status aiecg_qrs_detect(const aiecg_record *rec, const aiecg_qrs_options *
     for (int64_t i = 0; i < n + CH && !st; i += CH) {
         int got = 0;
         if (i < n) {
-            for (int l = 0; l < nl; l++) ptr[l] = aiecg_record_lead_data(rec, l) + i;
+            for (int l = 0; l < nsel; l++) ptr[l] = aiecg_record_lead_data(rec, sel[l]) + i;
             st = aiecg_qrs_detector_push(d, ptr, AIECG__MIN(CH, n - i), chunk_out, OUTQ_MAX, &got);
         } else {
             st = aiecg_qrs_detector_finish(d, chunk_out, OUTQ_MAX, &got);
