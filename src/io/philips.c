@@ -116,7 +116,11 @@ out:
     return result;
 }
 
-/* Decodes nleads XLI chunks into out[lead][0..ns). */
+/*
+ * Decodes nleads XLI chunks into out[lead][0..ns). With out NULL it only
+ * checks that every chunk decodes to at least ns samples, so that a
+ * declared duration is proven by the data before the sample array exists.
+ */
 static aiecg_status xli_decode(const uint8_t *d, size_t n, int nleads, int64_t ns, int32_t *out,
                                const char *name, aiecg_error *err) {
     size_t off = 0;
@@ -174,6 +178,7 @@ static aiecg_status xli_decode(const uint8_t *d, size_t n, int nleads, int64_t n
                                  l + 1, (long long)half, (long long)ns);
             goto done;
         }
+        if (!out) continue;
         aiecg__free(tmp);
         tmp = aiecg__malloc((size_t)half * sizeof *tmp);
         if (!tmp) {
@@ -344,8 +349,7 @@ aiecg_status aiecg__philips_read_mem(const uint8_t *data, size_t len, const char
         goto done;
     }
     raw = aiecg__malloc(cap ? cap : 1);
-    samp = aiecg__calloc((size_t)nl * (size_t)ns, sizeof *samp);
-    if (!raw || !samp) {
+    if (!raw) {
         s = aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -353,6 +357,12 @@ aiecg_status aiecg__philips_read_mem(const uint8_t *data, size_t len, const char
         char msg[80];
         snprintf(msg, sizeof msg, "invalid base64 at character %zu", bad);
         s = fmt_err(err, name, pw, AIECG_ERR_FORMAT, msg);
+        goto done;
+    }
+    if (xli && (s = xli_decode(raw, nb, nl, ns, NULL, name, err))) goto done;
+    samp = aiecg__calloc((size_t)nl * (size_t)ns, sizeof *samp);
+    if (!samp) {
+        s = aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
         goto done;
     }
     if (xli) {
