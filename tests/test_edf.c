@@ -133,6 +133,40 @@ static void contec_edf(void) {
     aiecg_record_free(r);
 }
 
+/*
+ * The same Contec recording as SCP-ECG (data/formats/README.md, cross-format
+ * set): the EDF digital values must equal the SCP samples one for one. The
+ * two files disagree on the scale (EDF header: +-1000 mV over 16 bits =
+ * 30.5 uV per step; SCP: 5 uV), so only the ADC planes are compared.
+ */
+static void contec_edf_vs_scp(void) {
+    char dir[4096], p1[4200], p2[4200];
+    test_data_path("formats", dir, sizeof dir);
+    snprintf(p1, sizeof p1, "%s/edf/0000050.ECG.edf", dir);
+    snprintf(p2, sizeof p2, "%s/scp-ecg/0000050.ECG.scp", dir);
+    aiecg_record *a = NULL, *b = NULL;
+    aiecg_error e;
+    CHECK_OK(aiecg_record_open(p1, NULL, &a, &e), &e);
+    if (aiecg_record_open(p2, NULL, &b, &e) != AIECG_OK) {
+        fprintf(stderr, "note: SCP reader failed (%s); cross-format check not run\n", e.message);
+        aiecg_record_free(a);
+        return;
+    }
+    if (a && b) {
+        CHECK_INT(aiecg_record_nleads(b), 12);
+        int64_t n = aiecg_record_nsamples(b) < aiecg_record_nsamples(a) ? aiecg_record_nsamples(b) : aiecg_record_nsamples(a);
+        CHECK(n > 30000);
+        for (int k = 0; k < 12 && k < aiecg_record_nleads(b); k++) {
+            const int32_t *x = aiecg_record_lead_adc(a, k), *y = aiecg_record_lead_adc(b, k);
+            int64_t diff = 0;
+            for (int64_t i = 0; x && y && i < n; i++) diff += x[i] != y[i];
+            CHECK_INT(diff, 0);
+        }
+    }
+    aiecg_record_free(a);
+    aiecg_record_free(b);
+}
+
 static void generator_edfplus(void) {
     char dir[4096], path[4200];
     test_data_path("wfdb-formats", dir, sizeof dir);
@@ -517,6 +551,7 @@ static void read_oom(void) {
 
 int main(void) {
     RUN(contec_edf);
+    RUN(contec_edf_vs_scp);
     RUN(generator_edfplus);
     RUN(crafted_edfplus);
     RUN(crafted_edfplus_d);
