@@ -538,11 +538,74 @@ static void test_rate_invariance(void) {
     }
 }
 
+/* Random shapes, rates, beat positions (edges, duplicates) and contents: never a crash. */
+static unsigned rnd_state_ = 12345;
+static unsigned rnd(void) {
+    rnd_state_ = rnd_state_ * 1103515245u + 12345u;
+    return (rnd_state_ >> 8) & 0xffffff;
+}
+
+static void test_random_inputs(void) {
+    static const double rates[] = {100, 128, 250, 257.3, 360, 500, 1000};
+    int ok = 0;
+    for (int trial = 0; trial < 120; trial++) {
+        int nl = 1 + (int)(rnd() % 12);
+        double fs = rates[rnd() % 7];
+        int64_t n = 1 + (int64_t)(rnd() % 4000);
+        aiecg_record *rec = NULL;
+        if (aiecg_record_new(nl, n, fs, 0, &rec, NULL) != AIECG_OK) continue;
+        int kind = (int)(rnd() % 4);
+        for (int l = 0; l < nl; l++) {
+            float *x = aiecg_record_lead_data_mut(rec, l);
+            for (int64_t i = 0; i < n; i++) {
+                float v = kind == 0 ? 0.0f : ((float)(rnd() % 2001) - 1000.0f) / 1000.0f;
+                if (kind == 2 && rnd() % 50 == 0) v = NAN;
+                if (kind == 3 && rnd() % 97 == 0) v = (rnd() & 1) ? 5.0f : -5.0f;
+                x[i] = v;
+            }
+        }
+        int64_t nb = (int64_t)(rnd() % 20);
+        aiecg_beat *beats = calloc((size_t)nb + 1, sizeof *beats);
+        for (int64_t k = 0; k < nb; k++) {
+            int64_t p = (int64_t)(rnd() % (unsigned)n);
+            if (k == 0 && rnd() % 3 == 0) p = 0;
+            beats[k].sample = p;
+            beats[k].label = "NVSQ"[rnd() % 4];
+            beats[k].family = (int)(rnd() % 3) - 1;
+        }
+        for (int64_t i = 1; i < nb; i++) /* sort, keeping duplicates */
+            for (int64_t j = i; j > 0 && beats[j - 1].sample > beats[j].sample; j--) {
+                aiecg_beat t = beats[j];
+                beats[j] = beats[j - 1];
+                beats[j - 1] = t;
+            }
+        aiecg_measurements m;
+        aiecg_waves *w = NULL;
+        aiecg_error err;
+        aiecg_status st = aiecg_measure(rec, beats, nb, &m, &w, &err);
+        CHECK(st == AIECG_OK);
+        if (st == AIECG_OK) {
+            ok++;
+            for (int i = 0; i < AIECG_MEAS_COUNT; i++) CHECK(isfinite(m.value[i]) || m.reason[i] != NULL);
+            for (int64_t k = 0; k < nb; k++) CHECK(w[k].qrs_on < n && w[k].t_off < n && w[k].p_on < n);
+            char *json = NULL;
+            CHECK_OK(aiecg_measurements_json(&m, rec, nb, 0, &json), NULL);
+            aiecg_free(json);
+            aiecg_measurements_free(&m);
+            aiecg_free(w);
+        }
+        free(beats);
+        aiecg_record_free(rec);
+    }
+    CHECK(ok == 120);
+}
+
 int main(void) {
     RUN(test_synthetic_intervals);
     RUN(test_axes);
     RUN(test_bad_input);
     RUN(test_oom);
+    RUN(test_random_inputs);
     RUN(test_ptbxl_first_degree_block);
     RUN(test_mitdb_af);
     RUN(test_ludb_intervals);

@@ -542,12 +542,12 @@ aiecg_status aiecg__delin_upsample(const aiecg_record *rec, const aiecg_beat *be
     return AIECG_OK;
 }
 
-void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs) {
+void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs, int64_t nsamples) {
     for (int64_t k = 0; k < n; k++) {
         int64_t *f[9] = {&w[k].p_on, &w[k].p_peak, &w[k].p_off, &w[k].qrs_on, &w[k].qrs_peak,
                          &w[k].qrs_off, &w[k].t_on, &w[k].t_peak, &w[k].t_off};
         for (int j = 0; j < 9; j++)
-            if (*f[j] >= 0) *f[j] = (int64_t)llround((double)*f[j] * fs / DELIN_UP_FS);
+            if (*f[j] >= 0) *f[j] = clampi((int64_t)llround((double)*f[j] * fs / DELIN_UP_FS), 0, nsamples - 1);
     }
 }
 
@@ -564,7 +564,7 @@ aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, i
         aiecg_status st = aiecg__delin_upsample(rec, beats, nbeats, &up, &ub, err);
         if (st != AIECG_OK) return st;
         st = aiecg_delineate(up, ub, nbeats, waves, err);
-        if (st == AIECG_OK) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec));
+        if (st == AIECG_OK) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec), aiecg_record_nsamples(rec));
         aiecg_record_free(up);
         aiecg__free(ub);
         return st;

@@ -22,7 +22,7 @@
 /* delineate.c: low-rate records are measured on a 500 Hz copy */
 aiecg_status aiecg__delin_upsample(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                    aiecg_record **up, aiecg_beat **ubeats, aiecg_error *err);
-void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs);
+void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs, int64_t nsamples);
 int aiecg__delin_needs_upsampling(double fs);
 
 #include <math.h>
@@ -118,7 +118,7 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
         aiecg_status st = aiecg__delin_upsample(rec, beats, nbeats, &up, &ub, err);
         if (st != AIECG_OK) return st;
         st = aiecg_measure(up, ub, nbeats, out, waves, err);
-        if (st == AIECG_OK && waves && *waves) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec));
+        if (st == AIECG_OK && waves && *waves) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec), aiecg_record_nsamples(rec));
         aiecg_record_free(up);
         aiecg__free(ub);
         return st;
