@@ -20,6 +20,7 @@
 
 #define IVAL_SLOTS 64 /* int64 elements per shape-arithmetic tensor */
 #define DEFAULT_LENGTH 4096
+#define MAX_ARENA_BYTES ((size_t)1 << 32) /* 4 GiB: refuse plans no ECG model needs */
 
 struct aiecg_session {
     const aiecg_model *m;
@@ -298,6 +299,11 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
         s->off[lv[i].t] = best;
         s->cap[lv[i].t] = lv[i].size;
         if (best + lv[i].size > arena) arena = best + lv[i].size;
+    }
+    if (arena > MAX_ARENA_BYTES) {
+        st = aiecg__error_set(err, AIECG_ERR_LIMIT, "session arena of %zu bytes exceeds the %zu-byte limit", arena,
+                              (size_t)MAX_ARENA_BYTES);
+        goto fail;
     }
     s->arena_size = arena;
     s->arena = aiecg__aligned_alloc(arena ? arena : 64);
