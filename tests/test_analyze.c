@@ -321,12 +321,29 @@ static long oom_countdown = -1;
 static void *oom_malloc(size_t n) { return oom_countdown-- == 0 ? NULL : malloc(n); }
 static void *oom_realloc(void *p, size_t n) { return oom_countdown-- == 0 ? NULL : realloc(p, n); }
 
+static long alloc_count;
+static void *count_malloc(size_t n) { alloc_count++; return malloc(n); }
+static void *count_realloc(void *p, size_t n) { alloc_count++; return realloc(p, n); }
+
 static void test_out_of_memory(void) {
-    aiecg_record *rec = open_rec(ludb, "1");
+    aiecg_record *rec = open_rec(ptbxl, "records100/01000/01000_lr"); /* 100 Hz: cheap to repeat */
     if (!rec) return;
+    /* how many allocations one analysis + renderings makes */
+    aiecg_set_allocator(count_malloc, count_realloc, free);
+    alloc_count = 0;
+    aiecg_result *r0 = NULL;
+    char *j0 = NULL, *s0 = NULL;
+    CHECK_OK(aiecg_analyze(rec, NULL, &r0, NULL), NULL);
+    aiecg_result_json(r0, 0, &j0);
+    aiecg_result_svg(r0, NULL, &s0, NULL);
+    long total = alloc_count;
+    aiecg_free(j0);
+    aiecg_free(s0);
+    aiecg_result_free(r0);
     aiecg_set_allocator(oom_malloc, oom_realloc, free);
     int nomem = 0, ok = 0;
-    for (long k = 0; k < 4000; k += (k < 200 ? 1 : 37)) {
+    long step = total > 200 ? total / 200 : 1;
+    for (long k = 0; k <= total; k += step) {
         oom_countdown = k;
         aiecg_analyze_options o = aiecg_analyze_options_default();
         aiecg_result *r = NULL;
