@@ -80,6 +80,19 @@ static int is_dir(const char *p) {
     return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int has_models(const char *dir) {
+    if (!is_dir(dir)) return 0;
+    DIR *d = opendir(dir);
+    int found = 0;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        found = len > 5 && (!strcmp(e->d_name + len - 5, ".aiem") || !strcmp(e->d_name + len - 5, ".onnx"));
+    }
+    if (d) closedir(d);
+    return found;
+}
+
 static void amodel_clear(amodel *am) {
     for (int i = 0; i < am->npool; i++) aiecg_session_free(am->pool[i]);
     aiecg__free(am->pool);
@@ -186,7 +199,9 @@ aiecg_status aiecg_analyzer_new(const aiecg_analyzer_options *opt, aiecg_analyze
     a->logger = o.logger;
     const char *dir = o.models_dir;
     if (!dir) dir = getenv("AIECG_MODEL_DIR");
-    if (!dir && is_dir(AIECG_MODELS_INSTALL_DIR)) dir = AIECG_MODELS_INSTALL_DIR;
+    if (dir && !dir[0]) dir = NULL;
+    /* installed models first, then the source tree's; an existing folder without models is skipped */
+    if (!dir && has_models(AIECG_MODELS_INSTALL_DIR)) dir = AIECG_MODELS_INSTALL_DIR;
 #ifdef AIECG_MODELS_SOURCE_DIR
     if (!dir) dir = AIECG_MODELS_SOURCE_DIR;
 #endif
