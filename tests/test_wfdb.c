@@ -605,6 +605,45 @@ static void test_mitdb_rewrite_all(void) {
     CHECK(atr_same >= 40); /* the rest differ only in whether an AUX count includes its NUL */
 }
 
+/* Samples per frame 2: the record runs at twice the frame rate and annotation times follow. */
+static void test_spf_annotations(void) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/spf.hea", g_tmp);
+    FILE *f = fopen(p, "w");
+    fprintf(f, "spf 2 100 50\nspf.dat 16x2 100/mV\nspf.dat 16 100/mV\n");
+    fclose(f);
+    snprintf(p, sizeof p, "%s/spf.dat", g_tmp);
+    f = fopen(p, "wb");
+    for (int i = 0; i < 150; i++) {
+        int16_t v = (int16_t)i;
+        fwrite(&v, 2, 1, f);
+    }
+    fclose(f);
+    aiecg_annotation a[2] = {{10, 1, 0, 0, 0, NULL}, {40, 5, 0, 0, 0, NULL}};
+    snprintf(p, sizeof p, "%s/spf.atr", g_tmp);
+    aiecg_error e;
+    CHECK_OK(aiecg_wfdb_annotations_write(p, a, 2, &e), &e);
+    snprintf(p, sizeof p, "%s/spf", g_tmp);
+    CHECK_INT(aiecg_wfdb_frame_factor(p), 2);
+    aiecg_record *r = open_rec(p, NULL);
+    CHECK(r != NULL);
+    if (!r) return;
+    CHECK_NEAR(aiecg_record_fs(r), 200, 0);
+    CHECK_INT(aiecg_record_nsamples(r), 100);
+    CHECK_INT(aiecg_record_nannotations(r), 2);
+    CHECK_INT(aiecg_record_annotations(r)[0].sample, 20);
+    CHECK_INT(aiecg_record_annotations(r)[1].sample, 80);
+    /* frame t = stored samples 3t, 3t+1 (signal 0) and 3t+2 (signal 1, held) */
+    const int32_t *s0 = aiecg_record_lead_adc(r, 0), *s1 = aiecg_record_lead_adc(r, 1);
+    for (int t = 0; t < 50; t++) {
+        CHECK_INT(s0[2 * t], 3 * t);
+        CHECK_INT(s0[2 * t + 1], 3 * t + 1);
+        CHECK_INT(s1[2 * t], 3 * t + 2);
+        CHECK_INT(s1[2 * t + 1], 3 * t + 2);
+    }
+    aiecg_record_free(r);
+}
+
 static void test_write_quantised(void) {
     /* a record without ADC values: mV quantised at 1000 ADU/mV (16) / 200 ADU/mV (212) */
     aiecg_record *r;
@@ -987,6 +1026,7 @@ int main(void) {
     RUN(test_round_trips);
     RUN(test_mitdb_rewrite_all);
     RUN(test_write_quantised);
+    RUN(test_spf_annotations);
     RUN(test_annotation_codec);
     RUN(test_memory_api);
     RUN(test_hostile);
