@@ -219,6 +219,37 @@ static void test_rejected(void) {
     free(buf);
 }
 
+/* The three XML dialects that share ".xml" are told apart by their root element, in any encoding. */
+static void test_probe(void) {
+    static const struct {
+        const char *file;
+        aiecg_format f;
+    } want[] = {
+        {"philips-xml/129DYPRG.XML", AIECG_FORMAT_PHILIPS},
+        {"philips-xml/ad4d3d80-d165_1-04_orig.xml", AIECG_FORMAT_PHILIPS}, /* UTF-16LE */
+        {"philips-xml/ecg-example.xml", AIECG_FORMAT_PHILIPS},             /* UTF-16BE */
+        {"hl7-aecg/Example.xml", AIECG_FORMAT_AECG},
+        {"hl7-aecg/minimum_aecg.xml", AIECG_FORMAT_AECG},
+        {"ge-muse-xml/example1.xml", AIECG_FORMAT_MUSE},
+        {"dicom-ecg/Example.dcm", AIECG_FORMAT_DICOM},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", fdir, want[i].file);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (!f) continue;
+        uint8_t head[4096];
+        size_t n = fread(head, 1, sizeof head, f);
+        fclose(f);
+        aiecg_format got = aiecg_format_detect(head, n, "unnamed");
+        if (got != want[i].f) fprintf(stderr, "%s detected as %s\n", want[i].file, aiecg_format_name(got));
+        CHECK_INT(got, want[i].f);
+    }
+    const char *other = "<?xml version=\"1.0\"?><html><body/></html>";
+    CHECK_INT(aiecg_format_detect(other, strlen(other), "page.xml"), AIECG_FORMAT_AUTO);
+}
+
 int main(void) {
     test_data_path("formats/philips-xml", dir, sizeof dir);
     test_data_path("formats", fdir, sizeof fdir);
@@ -227,5 +258,6 @@ int main(void) {
     RUN(test_vs_aecg);
     RUN(test_rejected);
     RUN(test_oom);
+    RUN(test_probe);
     return test_summary();
 }

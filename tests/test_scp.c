@@ -269,11 +269,26 @@ static void test_bad(void) {
     free(b);
 }
 
+static void test_probe(void) {
+    size_t n;
+    uint8_t *b = slurp("Example.scp", &n);
+    CHECK(b != NULL);
+    if (!b) return;
+    CHECK_INT(aiecg_format_detect(b, 4096, "x.bin"), AIECG_FORMAT_SCP);
+    b[40] ^= 1; /* in the section 0 pointer table: layout still matches, CRC does not */
+    CHECK_INT(aiecg_format_detect(b, 4096, "x.bin"), AIECG_FORMAT_SCP);
+    b[16] = 'X'; /* no SCPECG tag: only the extension speaks */
+    CHECK_INT(aiecg_format_detect(b, 4096, "x.bin"), AIECG_FORMAT_AUTO);
+    CHECK_INT(aiecg_format_detect(b, 4096, "x.SCP"), AIECG_FORMAT_SCP);
+    free(b);
+}
+
 int main(void) {
     test_data_path("formats/scp-ecg", dir, sizeof dir);
     RUN(test_pfe105);
     RUN(test_files);
     RUN(test_bad);
+    RUN(test_probe);
     RUN(test_oom);
     return test_summary();
 }

@@ -878,9 +878,17 @@ aiecg_status aiecg__scp_read_path(const char *path, const aiecg_read_options *op
     return aiecg__read_path_via_mem(path, aiecg__scp_read_mem, opt, out, err);
 }
 
-/* Section 0 layout: ID 0 at byte 8 and "SCPECG" at byte 16; the record CRC is checked only by the reader. */
+/*
+ * Section 0 layout: ID 0 at byte 8 and "SCPECG" at byte 16, and the section
+ * 0 CRC when the section lies within the bytes given; the record CRC is
+ * checked only by the reader.
+ */
 int aiecg__scp_probe(const uint8_t *head, size_t len, const char *path) {
-    if (head && len >= 22 && rd16(head + 8) == 0 && memcmp(head + 16, "SCPECG", 6) == 0) return 90;
+    if (head && len >= 22 && rd16(head + 8) == 0 && memcmp(head + 16, "SCPECG", 6) == 0) {
+        uint32_t s0 = rd32(head + 10);
+        if (s0 >= 16 && s0 <= len - 6) return crc_ccitt(head + 8, s0 - 2) == rd16(head + 6) ? 98 : 60;
+        return 90;
+    }
     if (aiecg__path_has_ext(path, ".scp")) return 30;
     return 0;
 }
