@@ -20,6 +20,7 @@ typedef struct ref_set {
     aiecg_waves *w[12];
     int64_t n[12];
     int64_t lo, hi;
+    int64_t llo[12], lhi[12]; /* annotated span of each lead */
 } ref_set;
 
 static int load_refs(aiecg_record *rec, const char *base, ref_set *rs) {
@@ -33,6 +34,8 @@ static int load_refs(aiecg_record *rec, const char *base, ref_set *rs) {
         if (aiecg_delin_waves_from_annotations(aiecg_record_annotations(rec), aiecg_record_nannotations(rec),
                                                &rs->w[l], &rs->n[l], &lo, &hi) != AIECG_OK)
             return 0;
+        rs->llo[l] = lo;
+        rs->lhi[l] = hi;
         if (l == 1) {
             rs->lo = lo;
             rs->hi = hi;
@@ -55,7 +58,7 @@ static void print_score(const char *title, const aiecg_delin_score *s) {
     }
 }
 
-static aiecg_delin_score score_ii, score_ml, score_det;
+static aiecg_delin_score score_ii, score_ml, score_det, score_pl;
 
 static void test_ludb(void) {
     char dir[4096], base[4200];
@@ -63,6 +66,7 @@ static void test_ludb(void) {
     aiecg_delin_score_init(&score_ii);
     aiecg_delin_score_init(&score_ml);
     aiecg_delin_score_init(&score_det);
+    aiecg_delin_score_init(&score_pl);
     int nrec = 0;
     const char *only = getenv("DELIN_RECORDS"); /* development: "1-20" */
     int r0 = 1, r1 = 100;
@@ -91,6 +95,13 @@ static void test_ludb(void) {
         memcpy(ml, rs.w[1], sizeof *ml * (size_t)nb);
         aiecg_delin_waves_merge((const aiecg_waves *const *)rs.w, rs.n, 12, fs, ml, nb);
         aiecg_delin_score_add(&score_ml, ml, nb, det, nb, fs, rs.lo, rs.hi, 150);
+        /* single-lead delineation, each lead against its own annotation */
+        for (int l = 0; l < 12; l++) {
+            aiecg_waves *lw = NULL;
+            CHECK_OK(aiecg_delineate_lead(rec, beats, nb, l, &lw, &err), &err);
+            aiecg_delin_score_add(&score_pl, rs.w[l], rs.n[l], lw, nb, fs, rs.llo[l], rs.lhi[l], 150);
+            aiecg_free(lw);
+        }
         /* the whole pipeline: the library's QRS detector, then the delineator */
         aiecg_beat *db = NULL;
         int64_t ndb = 0;
@@ -130,6 +141,7 @@ static void test_ludb(void) {
     print_score("LUDB vs lead II annotation", &score_ii);
     print_score("LUDB vs multi-lead annotation", &score_ml);
     print_score("LUDB vs multi-lead annotation, beats from aiecg_qrs_detect", &score_det);
+    print_score("LUDB single-lead delineation, every lead vs its own annotation (12 x)", &score_pl);
     CHECK(nrec == r1 - r0 + 1);
     if (only) return;
     /* Limits: the reached figure (docs/dsp-delineation.md) plus a margin of about 1 ms on the
@@ -168,6 +180,15 @@ static void test_ludb(void) {
     CHECK(se >= 0.93 && ppv >= 0.93);
     aiecg_delin_score_get(&score_det, AIECG_FID_T_OFF, &se, &ppv, &m, &sd);
     CHECK(se >= 0.98 && fabs(m) <= 4.0 && sd <= 25.5);
+    /* single-lead delineation (not tuned for it): QRS boundaries, P and T where found */
+    aiecg_delin_score_get(&score_pl, AIECG_FID_QRS_ON, &se, &ppv, &m, &sd);
+    CHECK(se >= 0.995 && ppv >= 0.99 && fabs(m) <= 6.5 && sd <= 17.5);
+    aiecg_delin_score_get(&score_pl, AIECG_FID_QRS_OFF, &se, &ppv, &m, &sd);
+    CHECK(se >= 0.995 && ppv >= 0.99 && fabs(m) <= 8.5 && sd <= 18.0);
+    aiecg_delin_score_get(&score_pl, AIECG_FID_P_ON, &se, &ppv, &m, &sd);
+    CHECK(se >= 0.70 && ppv >= 0.93 && sd <= 20.0);
+    aiecg_delin_score_get(&score_pl, AIECG_FID_T_OFF, &se, &ppv, &m, &sd);
+    CHECK(se >= 0.80 && ppv >= 0.98 && fabs(m) <= 6.5 && sd <= 22.0);
 }
 
 /* Flat, NaN, noise, 1 s, single lead: no crash, and no waves on flat and NaN input. */

@@ -191,6 +191,14 @@ AIECG_API aiecg_status aiecg_delineate_leads(const float *const *leads, int nlea
  */
 AIECG_API aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats,
                                        int64_t nbeats, aiecg_waves **waves, aiecg_error *err);
+/*
+ * The same on one lead alone (single-lead fiducials, e.g. for scoring each
+ * lead against its own annotation). Errors as above, and AIECG_ERR_INVALID_ARG
+ * for a lead index out of range.
+ */
+AIECG_API aiecg_status aiecg_delineate_lead(const aiecg_record *rec, const aiecg_beat *beats,
+                                            int64_t nbeats, int lead, aiecg_waves **waves,
+                                            aiecg_error *err);
 
 /*
  * Per-lead amplitudes on the representative beat, mV, relative to its PQ level.

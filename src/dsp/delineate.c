@@ -553,17 +553,16 @@ void aiecg__delin_map_back(aiecg_waves *w, int64_t n, double fs, int64_t nsample
 
 int aiecg__delin_needs_upsampling(double fs) { return fabs(fs - DELIN_UP_FS) > 1e-9; }
 
-aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
-                             aiecg_waves **waves, aiecg_error *err) {
-    if (!rec || !waves || nbeats < 0 || (nbeats > 0 && !beats))
-        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "aiecg_delineate: invalid argument");
+/* lead < 0: all leads (global fiducials); else that lead alone. */
+static aiecg_status delineate_impl(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                   int lead, aiecg_waves **waves, aiecg_error *err) {
     *waves = NULL;
     if (aiecg__delin_needs_upsampling(aiecg_record_fs(rec)) && nbeats > 0) {
         aiecg_record *up = NULL;
         aiecg_beat *ub = NULL;
         aiecg_status st = aiecg__delin_upsample(rec, beats, nbeats, &up, &ub, err);
         if (st != AIECG_OK) return st;
-        st = aiecg_delineate(up, ub, nbeats, waves, err);
+        st = delineate_impl(up, ub, nbeats, lead, waves, err);
         if (st == AIECG_OK) aiecg__delin_map_back(*waves, nbeats, aiecg_record_fs(rec), aiecg_record_nsamples(rec));
         aiecg_record_free(up);
         aiecg__free(ub);
@@ -588,9 +587,11 @@ aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, i
         int64_t k1 = k0;
         while (k1 < nbeats && beats[k1].sample - beats[k0].sample < blk) k1++;
         int64_t a = clampi(beats[k0].sample - margin, 0, ns), b = clampi(beats[k1 - 1].sample + margin, 0, ns);
-        for (int l = 0; l < nl; l++) lp[l] = aiecg_record_lead_data(rec, l) + a;
+        int m = 0;
+        for (int l = 0; l < nl; l++)
+            if (lead < 0 || l == lead) lp[m++] = aiecg_record_lead_data(rec, l) + a;
         for (int64_t k = k0; k < k1; k++) q[k - k0] = beats[k].sample - a;
-        st = delin_run(lp, nl, b - a, fs, q, k1 - k0, 0, w + k0, err);
+        st = delin_run(lp, m, b - a, fs, q, k1 - k0, 0, w + k0, err);
         for (int64_t k = k0; k < k1 && st == AIECG_OK; k++) shift_waves(&w[k], a);
         k0 = k1;
     }
@@ -601,4 +602,21 @@ aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, i
     }
     *waves = w;
     return AIECG_OK;
+}
+
+aiecg_status aiecg_delineate(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                             aiecg_waves **waves, aiecg_error *err) {
+    if (!rec || !waves || nbeats < 0 || (nbeats > 0 && !beats))
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "aiecg_delineate: invalid argument");
+    return delineate_impl(rec, beats, nbeats, -1, waves, err);
+}
+
+aiecg_status aiecg_delineate_lead(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                  int lead, aiecg_waves **waves, aiecg_error *err) {
+    if (!rec || !waves || nbeats < 0 || (nbeats > 0 && !beats))
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "aiecg_delineate_lead: invalid argument");
+    if (lead < 0 || lead >= aiecg_record_nleads(rec))
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "aiecg_delineate_lead: lead %d out of range (record has %d)",
+                                lead, aiecg_record_nleads(rec));
+    return delineate_impl(rec, beats, nbeats, lead, waves, err);
 }
