@@ -403,6 +403,43 @@ static void bad_tals(void) {
     aiecg_record_free(r);
 }
 
+/* Seeds of the fuzz corpus (generated, see fuzz/corpus/edf): two rates, and BDF 24-bit. */
+static void corpus_variants(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char path[4200];
+    aiecg_record *r = NULL;
+    aiecg_error e;
+    snprintf(path, sizeof path, "%s/fuzz/corpus/edf/plain_two_rates.edf", src ? src : ".");
+    CHECK_OK(aiecg_record_open(path, NULL, &r, &e), &e);
+    if (r) {
+        /* "EKG" at 16 per 0.125 s = 128 Hz kept; "Resp" at 32 Hz skipped */
+        CHECK_INT(aiecg_record_nleads(r), 1);
+        CHECK_NEAR(aiecg_record_fs(r), 128, 0);
+        CHECK_INT(aiecg_record_nsamples(r), 32);
+        aiecg_lead_info li;
+        aiecg_record_lead_info(r, 0, &li);
+        CHECK_STR(li.label, "EKG");
+        /* sample k of record r is (r*37 + k*11) % 200 - 100 */
+        CHECK_INT(aiecg_record_lead_adc(r, 0)[16 + 3], (37 + 33) % 200 - 100);
+    }
+    aiecg_record_free(r);
+    snprintf(path, sizeof path, "%s/fuzz/corpus/edf/bdf.bdf", src ? src : ".");
+    CHECK_OK(aiecg_record_open(path, NULL, &r, &e), &e);
+    if (r) {
+        aiecg_record_meta m;
+        aiecg_record_meta_get(r, &m);
+        CHECK_STR(m.format, "bdf");
+        CHECK_INT(aiecg_record_nsamples(r), 16);
+        CHECK_INT(aiecg_record_lead_adc(r, 0)[0], -100);
+        CHECK_INT(aiecg_record_lead_adc(r, 0)[8 + 2], (37 + 22) % 200 - 100);
+        aiecg_lead_info li;
+        aiecg_record_lead_info(r, 0, &li);
+        CHECK_INT(li.adc_resolution, 24);
+        CHECK_NEAR(li.gain, 16777215.0 / 524.287, 1e-6);
+    }
+    aiecg_record_free(r);
+}
+
 /* ---- writer ---------------------------------------------------------------- */
 static void write_read_back(void) {
     /* a record built in memory: 3 leads at 250 Hz, odd gains, 1001 samples (padding needed) */
@@ -557,6 +594,7 @@ int main(void) {
     RUN(crafted_edfplus_d);
     RUN(bad_headers);
     RUN(bad_tals);
+    RUN(corpus_variants);
     RUN(write_read_back);
     RUN(probe);
     RUN(read_oom);
