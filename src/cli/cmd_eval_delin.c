@@ -6,7 +6,8 @@
  * fiducial it reports Se, P+ and the mean and SD of the error (ms) after
  * matching within the tolerance (aiecg_delin_score_add), against the lead II
  * annotation and against the multi-lead one (second-earliest onset /
- * second-latest offset over the 12 leads). Only detections inside the
+ * second-latest offset over the 12 leads); and the single-lead delineator
+ * (aiecg_delineate_lead) of each lead against that lead's own file. Only detections inside the
  * annotated span of lead II count as false positives (LUDB annotates a
  * central part of each record). Beats come from aiecg_qrs_detect (the whole
  * pipeline) or, with --beats ref, from LUDB's lead II QRS marks.
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "aiecg/eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,14 +87,23 @@ static void print_table(const char *title, const aiecg_delin_score *s) {
     }
 }
 
+/* JSON number or null (NaN: nothing to score). */
+static void jnum(const char *key, double v, int dec, const char *sep) {
+    if (isfinite(v)) printf("\"%s\": %.*f%s", key, dec, v, sep);
+    else printf("\"%s\": null%s", key, sep);
+}
+
 static void print_json_score(const char *key, const aiecg_delin_score *s, int last) {
     printf("  \"%s\": {\n", key);
     for (int f = 0; f < AIECG_FID_COUNT; f++) {
         double se, ppv, m, sd;
         aiecg_delin_score_get(s, (aiecg_fiducial)f, &se, &ppv, &m, &sd);
-        printf("    \"%s\": {\"se\": %.4f, \"ppv\": %.4f, \"mean_ms\": %.2f, \"sd_ms\": %.2f, \"tp\": %lld, "
-               "\"fn\": %lld, \"fp\": %lld}%s\n",
-               aiecg_fiducial_name((aiecg_fiducial)f), se, ppv, m, sd, (long long)s->tp[f], (long long)s->fn[f],
+        printf("    \"%s\": {", aiecg_fiducial_name((aiecg_fiducial)f));
+        jnum("se", se, 4, ", ");
+        jnum("ppv", ppv, 4, ", ");
+        jnum("mean_ms", m, 2, ", ");
+        jnum("sd_ms", sd, 2, ", ");
+        printf("\"tp\": %lld, \"fn\": %lld, \"fp\": %lld}%s\n", (long long)s->tp[f], (long long)s->fn[f],
                (long long)s->fp[f], f + 1 < AIECG_FID_COUNT ? "," : "");
     }
     printf("  }%s\n", last ? "" : ",");
@@ -147,9 +158,10 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         return CLI_USAGE;
     }
     if (nrec == 0) nrec = parse_list("1-200", names, MAX_RECORDS);
-    aiecg_delin_score s_ii, s_ml;
+    aiecg_delin_score s_ii, s_ml, s_pl;
     aiecg_delin_score_init(&s_ii);
     aiecg_delin_score_init(&s_ml);
+    aiecg_delin_score_init(&s_pl);
     int scored = 0, failed = 0;
     for (int r = 0; r < nrec; r++) {
         char base[4200], path[4300];
@@ -166,7 +178,7 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         }
         double fs = aiecg_record_fs(rec);
         aiecg_waves *ref[12] = {NULL};
-        int64_t nref[12] = {0}, lo = 0, hi = -1;
+        int64_t nref[12] = {0}, lo = 0, hi = -1, llo[12] = {0}, lhi[12] = {0};
         int ok = 1;
         for (int l = 0; l < 12 && ok; l++) {
             snprintf(path, sizeof path, "%s.%s", base, lead_ext[l]);
@@ -179,6 +191,8 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
             }
             int64_t a = 0, b = -1;
             if (aiecg_delin_waves_from_annotations(ann, na, &ref[l], &nref[l], &a, &b) != AIECG_OK) ok = 0;
+            llo[l] = a;
+            lhi[l] = b;
             if (l == 1) {
                 lo = a;
                 hi = b;
@@ -211,6 +225,14 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
             aiecg_delin_waves_merge((const aiecg_waves *const *)ref, nref, 12, fs, ml, nref[1]);
             aiecg_delin_score_add(&s_ii, ref[1], nref[1], det, nb, fs, lo, hi, tol);
             aiecg_delin_score_add(&s_ml, ml, nref[1], det, nb, fs, lo, hi, tol);
+            /* single-lead delineation of each lead that the record has, against its own file */
+            for (int l = 0; l < 12; l++) {
+                int idx = aiecg_record_find_lead(rec, aiecg_lead_parse(lead_ext[l]));
+                aiecg_waves *lw = NULL;
+                if (idx >= 0 && aiecg_delineate_lead(rec, beats, nb, idx, &lw, &err) == AIECG_OK)
+                    aiecg_delin_score_add(&s_pl, ref[l], nref[l], lw, nb, fs, llo[l], lhi[l], tol);
+                aiecg_free(lw);
+            }
             scored++;
         } else {
             failed++;
@@ -226,13 +248,15 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         printf("{\n  \"records_scored\": %d,\n  \"records_failed\": %d,\n  \"tolerance_ms\": %g,\n  \"beats\": \"%s\",\n",
                scored, failed, tol, use_ref ? "ref" : "detect");
         print_json_score("lead_ii", &s_ii, 0);
-        print_json_score("multi_lead", &s_ml, 1);
+        print_json_score("multi_lead", &s_ml, 0);
+        print_json_score("single_lead_each_vs_own", &s_pl, 1);
         printf("}\n");
     } else {
         printf("records scored: %d (failed: %d), tolerance %g ms, beats: %s\n", scored, failed, tol,
                use_ref ? "LUDB lead II QRS marks" : "aiecg_qrs_detect");
         print_table("reference: lead II annotation", &s_ii);
         print_table("reference: multi-lead (2nd-earliest onset / 2nd-latest offset over 12 leads)", &s_ml);
+        print_table("single-lead delineation, each lead vs its own annotation", &s_pl);
     }
     return scored > 0 && failed == 0 ? CLI_OK : CLI_FAIL;
 }
