@@ -165,7 +165,12 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
     int scored = 0, failed = 0;
     for (int r = 0; r < nrec; r++) {
         char base[4200], path[4300];
-        snprintf(base, sizeof base, "%s/%s", db, names[r]);
+        if (strlen(db) + strlen(names[r]) + 2 > sizeof base) {
+            cli_errorf("eval delineation", "path too long: %s/%s", db, names[r]);
+            failed++;
+            continue;
+        }
+        snprintf(base, sizeof base, "%.4000s/%.63s", db, names[r]);
         aiecg_read_options opt = aiecg_read_options_default();
         opt.skip_annotations = 1;
         aiecg_record *rec = NULL;
