@@ -83,6 +83,9 @@
 #ifndef QRS_CAP
 #define QRS_CAP 1.5f
 #endif
+#ifndef QRS_DECAY
+#define QRS_DECAY 0.7f
+#endif
 #ifndef QRS_PS
 #define QRS_PS 0.120
 #endif
@@ -425,7 +428,7 @@ static void try_searchback(aiecg_qrs_detector *d, int64_t now) {
     if (now >= d->decay_at) {
         /* nothing for long: lower the QRS level (lock-out recovery) and search again */
         if (d->decay_at > 0) {
-            d->ql *= 0.7f;
+            d->ql *= QRS_DECAY;
             if (d->ql < d->nl) d->ql = d->nl;
             d->sb_dirty = 1;
         }
