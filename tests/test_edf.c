@@ -223,7 +223,7 @@ static void generator_edfplus(void) {
 /* ---- crafted files ------------------------------------------------------- */
 static void crafted_edfplus(void) {
     static const char *const tal[3] = {
-        "+0.5\x14N\x14|+0.75\x15" "0.25\x14V sub=1 chan=1 aux=(VT\x14|",
+        ("+0.5\x14N\x14|+0.75\x15" "0.25\x14V sub=1 chan=1 aux=(VT\x14|"),
         "+1.2\x14Recording paused\x14|",
         "+2.3\x14\xff\xfe bad utf8\x14|"};
     blob b;
