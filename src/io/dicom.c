@@ -39,7 +39,7 @@ typedef struct delem {
     uint32_t len;
     size_t off; /* byte offset of the element's tag */
     dset *items;
-    int nitems;
+    int nitems, cap_items;
 } delem;
 struct dset {
     delem *e;
@@ -249,12 +249,16 @@ static aiecg_status parse_items(dctx *c, size_t *pos, size_t end, uint32_t len, 
             return s;
         }
         if (el) {
-            dset *ni = aiecg__realloc(el->items, (size_t)(el->nitems + 1) * sizeof *ni);
-            if (!ni) {
-                dset_free(&item);
-                return aiecg__error_set(c->err, AIECG_ERR_NOMEM, "out of memory");
+            if (el->nitems == el->cap_items) {
+                int nc = el->cap_items ? el->cap_items * 2 : 4;
+                dset *ni = aiecg__realloc(el->items, (size_t)nc * sizeof *ni);
+                if (!ni) {
+                    dset_free(&item);
+                    return aiecg__error_set(c->err, AIECG_ERR_NOMEM, "out of memory");
+                }
+                el->items = ni;
+                el->cap_items = nc;
             }
-            el->items = ni;
             el->items[el->nitems++] = item;
         }
     }

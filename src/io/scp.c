@@ -40,10 +40,42 @@ typedef struct hcode {
     uint32_t code; /* as stored: first transmitted bit in bit 0 */
 } hcode;
 
+/*
+ * Decoding trie built from a table: node 0 is the root, child[b] is the next
+ * node for bit b (0 = none) and leaf the code index (-1 = inner node). Of
+ * two conflicting codes (one a prefix of the other, or equal) in a malformed
+ * table the first is kept; decoding costs one step per bit whatever the table.
+ */
+#define SCP_MAX_NODES (SCP_MAX_CODES * 32 + 1)
 typedef struct htable {
     int n;
     hcode c[SCP_MAX_CODES];
+    int nnodes;
+    int16_t leaf[SCP_MAX_NODES];
+    uint16_t child[SCP_MAX_NODES][2];
 } htable;
+
+static void build_trie(htable *t) {
+    t->nnodes = 1;
+    t->leaf[0] = -1;
+    t->child[0][0] = t->child[0][1] = 0;
+    for (int k = 0; k < t->n; k++) {
+        const hcode *c = &t->c[k];
+        int node = 0, ok = 1;
+        for (int b = 0; b < c->prefix && ok; b++) {
+            if (t->leaf[node] >= 0) ok = 0; /* an earlier, shorter code wins */
+            int bit = (int)((c->code >> b) & 1u);
+            if (ok && !t->child[node][bit]) {
+                int nn = t->nnodes++;
+                t->leaf[nn] = -1;
+                t->child[nn][0] = t->child[nn][1] = 0;
+                t->child[node][bit] = (uint16_t)nn;
+            }
+            if (ok) node = t->child[node][bit];
+        }
+        if (ok && t->leaf[node] < 0 && !t->child[node][0] && !t->child[node][1]) t->leaf[node] = (int16_t)k;
+    }
+}
 
 typedef struct scp {
     const uint8_t *d;
@@ -283,6 +315,7 @@ static aiecg_status read_section2(scp *p) {
             c->base = default_table[i].base;
             c->code = default_table[i].code;
         }
+        build_trie(&p->tables[0]);
         return AIECG_OK;
     }
     if (nt == 0 || nt > SCP_MAX_TABLES)
@@ -315,6 +348,7 @@ static aiecg_status read_section2(scp *p) {
                                         "%s: section 2: table %u code %u is invalid (prefix %u, total %u, mode %u)",
                                         p->name, t + 1, k + 1, c->prefix, c->total, c->mode);
         }
+        build_trie(&p->tables[t]);
     }
     return AIECG_OK;
 }
@@ -336,49 +370,45 @@ static aiecg_status decode_lead(scp *p, int secid, int lead, const uint8_t *b, s
     }
     uint64_t bitpos = 0, nbits = (uint64_t)nb * 8;
     const htable *t = &p->tables[0];
+    int switches = 0;
     for (int64_t i = 0; i < want;) {
-        uint32_t acc = 0;
-        int len = 0, matched = 0;
-        while (!matched) {
+        int node = 0;
+        while (t->leaf[node] < 0) {
             if (bitpos >= nbits)
                 return aiecg__error_set(p->err, AIECG_ERR_TRUNCATED,
                                         "%s: section %d lead %d: Huffman data ends after %lld of %lld samples",
                                         p->name, secid, lead + 1, (long long)i, (long long)want);
-            if (len >= 32)
+            unsigned bit = (b[bitpos >> 3] >> (7 - (bitpos & 7))) & 1u;
+            bitpos++;
+            node = t->child[node][bit];
+            if (!node)
                 return aiecg__error_set(p->err, AIECG_ERR_FORMAT,
                                         "%s: section %d lead %d: no Huffman code matches at bit %llu", p->name, secid,
-                                        lead + 1, (unsigned long long)bitpos);
-            uint32_t bit = (b[bitpos >> 3] >> (7 - (bitpos & 7))) & 1u;
-            bitpos++;
-            acc |= bit << len;
-            len++;
-            for (int k = 0; k < t->n; k++) {
-                const hcode *c = &t->c[k];
-                if (c->prefix != len) continue;
-                uint32_t mask = len >= 32 ? 0xFFFFFFFFu : ((1u << len) - 1);
-                if ((c->code & mask) != acc) continue;
-                matched = 1;
-                if (c->mode == 0) {
-                    t = &p->tables[c->base - 1];
-                    break;
-                }
-                int extra = c->total - c->prefix;
-                if (extra == 0) {
-                    out[i++] = c->base;
-                } else {
-                    if (bitpos + (uint64_t)extra > nbits)
-                        return aiecg__error_set(p->err, AIECG_ERR_TRUNCATED,
-                                                "%s: section %d lead %d: Huffman data ends inside sample %lld",
-                                                p->name, secid, lead + 1, (long long)i);
-                    int64_t v = 0;
-                    for (int e = 0; e < extra; e++, bitpos++) v = (v << 1) | ((b[bitpos >> 3] >> (7 - (bitpos & 7))) & 1);
-                    if (extra < 64 && (v & ((int64_t)1 << (extra - 1)))) v -= (int64_t)1 << extra;
-                    if (v < INT32_MIN / 4 || v > INT32_MAX / 4) v = 0;
-                    out[i++] = (int32_t)v;
-                }
-                break;
-            }
+                                        lead + 1, (unsigned long long)(bitpos - 1));
         }
+        const hcode *c = &t->c[t->leaf[node]];
+        if (c->mode == 0) {
+            /* table switch: bounded so that a stream of switch codes cannot loop without output */
+            if (++switches > 1000000)
+                return aiecg__error_set(p->err, AIECG_ERR_FORMAT, "%s: section %d lead %d: too many table switches",
+                                        p->name, secid, lead + 1);
+            t = &p->tables[c->base - 1];
+            continue;
+        }
+        int extra = c->total - c->prefix;
+        if (extra == 0) {
+            out[i++] = c->base;
+            continue;
+        }
+        if (bitpos + (uint64_t)extra > nbits)
+            return aiecg__error_set(p->err, AIECG_ERR_TRUNCATED,
+                                    "%s: section %d lead %d: Huffman data ends inside sample %lld", p->name, secid,
+                                    lead + 1, (long long)i);
+        int64_t v = 0;
+        for (int e = 0; e < extra; e++, bitpos++) v = (v << 1) | ((b[bitpos >> 3] >> (7 - (bitpos & 7))) & 1);
+        if (v & ((int64_t)1 << (extra - 1))) v -= (int64_t)1 << extra;
+        if (v < INT32_MIN / 4 || v > INT32_MAX / 4) v = 0;
+        out[i++] = (int32_t)v;
     }
     return AIECG_OK;
 }

@@ -344,7 +344,7 @@ static aiecg_status decode_into(aiecg__xml_reader *r, size_t a, size_t b, int in
         } else if (c == '<' && in_attr) {
             return fail(r, err, AIECG_ERR_FORMAT, i, "'<' in an attribute value");
         } else if (c == '\r') {
-            r->buf[r->blen++] = '\n';
+            r->buf[r->blen++] = in_attr ? ' ' : '\n';
             i++;
             if (i < b && r->s[i] == '\n') i++;
         } else {
@@ -756,14 +756,21 @@ aiecg_status aiecg__xml_parse(const uint8_t *data, size_t len, const aiecg__xml_
                 if (!c) goto oom;
                 cur->text = c;
                 cur->text_len = tl;
+                cur->text_cap_ = tl;
             } else {
-                char *c = arena_alloc(d, cur->text_len + tl + 1);
-                if (!c) goto oom;
-                memcpy(c, cur->text, cur->text_len);
+                /* mixed content: grow geometrically so many pieces cost linear memory */
+                if (cur->text_len + tl > cur->text_cap_) {
+                    size_t cap = (cur->text_len + tl) * 2;
+                    char *c = arena_alloc(d, cap + 1);
+                    if (!c) goto oom;
+                    memcpy(c, cur->text, cur->text_len);
+                    cur->text = c;
+                    cur->text_cap_ = cap;
+                }
+                char *c = (char *)cur->text;
                 memcpy(c + cur->text_len, t, tl);
                 cur->text_len += tl;
                 c[cur->text_len] = 0;
-                cur->text = c;
             }
         }
     }

@@ -88,6 +88,7 @@ typedef struct aiecg__xml_node {
     size_t text_len;
     size_t offset; /* byte offset of '<' in the UTF-8 text */
     struct aiecg__xml_node *parent, *first, *last, *next;
+    size_t text_cap_; /* private to the tree builder */
 } aiecg__xml_node;
 
 typedef struct aiecg__xml_doc aiecg__xml_doc;
