@@ -36,7 +36,8 @@ AIECG_API aiecg_status aiecg_wfdb_read_memory(const void *header, size_t hlen,
  * the highest rate, see docs/io-wfdb.md) pass that factor as sample_scale so
  * times land on the record's sample axis; 1 otherwise (0 is taken as 1).
  * Pseudo-annotations (SKIP, NUM, SUB, CHN, AUX) are folded into the
- * annotations they modify; a leading "## time resolution" note is skipped.
+ * annotations they modify; time-0 NOTE annotations that describe the file
+ * ("## time resolution", mnemonic tables) are skipped, as WFDB does.
  */
 AIECG_API aiecg_status aiecg_wfdb_annotations_read(const char *path, int64_t sample_scale,
                                                    aiecg_record *rec, aiecg_error *err);

@@ -6,9 +6,9 @@
  * interval follows, high word first), NUM (60), SUB (61), CHN (62) and AUX
  * (63: I bytes of text follow, padded to an even count). A zero word ends
  * the file. num and chan carry over from one annotation to the next, subtyp
- * and aux do not (as in WFDB's getann). A leading code-0 annotation with aux
- * "## time resolution: ..." is WFDB's note of the annotation clock, not an
- * event, and is skipped.
+ * and aux do not (as in WFDB's getann). Time-0 NOTE annotations holding
+ * "## time resolution: ..." or mnemonic-table entries describe the file, not
+ * an event, and are skipped as WFDB's annopen does.
  */
 #include "wfdb_int.h"
 #include "../core/sbuf.h"
@@ -92,7 +92,7 @@ static aiecg_status parse(const uint8_t *d, size_t len, const char *name, int64_
             if (have) cur.channel = chan;
             break;
         case A_AUX: {
-            size_t n = I, padded = n + (n & 1);
+            size_t n = I & 0xff, padded = n + (n & 1); /* WFDB takes the low 8 bits as the length */
             if (pos + padded > len && pos + n > len)
                 RET(aiecg__error_set(err, AIECG_ERR_TRUNCATED,
                                         "%s: byte offset %zu: AUX of %zu bytes runs past the end", name,
@@ -140,8 +140,15 @@ typedef struct {
     int first;
 } rec_sink_ctx;
 
+/*
+ * WFDB's annopen consumes NOTE annotations at time 0 that carry "## ..." notes
+ * (time resolution) or "<code> <mnemonic> <description>" entries redefining
+ * mnemonics; they describe the file, not the signal. Custom mnemonics are
+ * not applied here: codes keep their standard names.
+ */
 static int is_time_resolution_note(const aiecg_annotation *a) {
-    return a->code == 0 && a->aux && strncmp(a->aux, "## ", 3) == 0;
+    if (a->sample != 0 || !a->aux || (a->code != 22 && a->code != 0)) return 0;
+    return a->aux[0] == '#' || (a->aux[0] >= '0' && a->aux[0] <= '9');
 }
 
 static aiecg_status to_record(void *vctx, const aiecg_annotation *a) {
