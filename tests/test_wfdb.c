@@ -722,6 +722,17 @@ static void test_annotation_codec(void) {
         else CHECK(b[i].aux == NULL);
     }
     aiecg_wfdb_annotations_free(b, n);
+    /* time-0 NOTE entries describing the file are consumed, as WFDB's annopen does */
+    aiecg_annotation c[] = {{0, 22, 0, 0, 0, "## time resolution: 1000"}, {0, 22, 0, 0, 0, "5 V ventricular"},
+                            {0, 22, 0, 0, 0, "a real note"}, {10, 1, 0, 0, 0, NULL}};
+    CHECK_OK(aiecg_wfdb_annotations_write(p, c, 4, &e), &e);
+    CHECK_OK(aiecg_wfdb_annotations_load(p, &b, &n, &e), &e);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(b[0].aux, "a real note");
+        CHECK_INT(b[1].sample, 10);
+    }
+    aiecg_wfdb_annotations_free(b, n);
     aiecg_record_free(r);
 }
 
