@@ -269,6 +269,123 @@ static void test_bad(void) {
     free(b);
 }
 
+/* ---- a synthetic record: custom Huffman tables with table switching, first differences ---- */
+
+typedef struct wbuf {
+    uint8_t d[4096];
+    size_t n;
+} wbuf;
+
+static void w8(wbuf *b, unsigned v) { b->d[b->n++] = (uint8_t)v; }
+static void w16(wbuf *b, unsigned v) { w8(b, v & 0xFF), w8(b, (v >> 8) & 0xFF); }
+static void w32(wbuf *b, uint32_t v) { w16(b, v & 0xFFFF), w16(b, v >> 16); }
+
+/* Appends a section (header + body) and returns its offset. */
+static size_t add_section(wbuf *b, int id, const wbuf *body) {
+    size_t off = b->n, len = 16 + body->n;
+    w16(b, 0);
+    w16(b, (unsigned)id);
+    w32(b, (uint32_t)len);
+    w8(b, 20);
+    w8(b, 20);
+    for (int i = 0; i < 6; i++) w8(b, id == 0 ? (unsigned)"SCPECG"[i] : 0);
+    memcpy(b->d + b->n, body->d, body->n);
+    b->n += body->n;
+    put16(b->d + off, crc(b->d + off + 2, len - 2));
+    return off;
+}
+
+/* MSB-first bit writer for the Huffman stream */
+static void put_bits(wbuf *b, int *bit, const char *bits) {
+    for (; *bits; bits++) {
+        if (*bits == ' ') continue;
+        if (*bit == 0) b->d[b->n++] = 0;
+        if (*bits == '1') b->d[b->n - 1] |= (uint8_t)(0x80 >> *bit);
+        *bit = (*bit + 1) & 7;
+    }
+}
+
+static size_t build_synthetic(uint8_t *out) {
+    wbuf s1 = {{0}, 0}, s2 = {{0}, 0}, s3 = {{0}, 0}, s6 = {{0}, 0};
+    w8(&s1, 2), w16(&s1, 3), w8(&s1, 'P'), w8(&s1, '7'), w8(&s1, 0);
+    w8(&s1, 8), w16(&s1, 1), w8(&s1, 2);
+    w8(&s1, 25), w16(&s1, 4), w16(&s1, 2021), w8(&s1, 3), w8(&s1, 4);
+    w8(&s1, 26), w16(&s1, 3), w8(&s1, 5), w8(&s1, 6), w8(&s1, 7);
+    w8(&s1, 255), w16(&s1, 0);
+    /* table 1: 0 -> 0, 10 -> +1, 110 -> table 2, 111 + 8 bits; table 2: 0 -> 5, 1 -> table 1.
+       Base codes are stored bit-reversed (first transmitted bit in bit 0). */
+    static const struct { int prefix, total, mode, base; uint32_t code; } t1[] = {
+        {1, 1, 1, 0, 0}, {2, 2, 1, 1, 1}, {3, 3, 0, 2, 3}, {3, 11, 1, 0, 7}};
+    static const struct { int prefix, total, mode, base; uint32_t code; } t2[] = {{1, 1, 1, 5, 0}, {1, 1, 0, 1, 1}};
+    w16(&s2, 2);
+    w16(&s2, 4);
+    for (int i = 0; i < 4; i++) w8(&s2, (unsigned)t1[i].prefix), w8(&s2, (unsigned)t1[i].total), w8(&s2, (unsigned)t1[i].mode), w16(&s2, (unsigned)t1[i].base), w32(&s2, t1[i].code);
+    w16(&s2, 2);
+    for (int i = 0; i < 2; i++) w8(&s2, (unsigned)t2[i].prefix), w8(&s2, (unsigned)t2[i].total), w8(&s2, (unsigned)t2[i].mode), w16(&s2, (unsigned)t2[i].base), w32(&s2, t2[i].code);
+    w8(&s3, 1), w8(&s3, 0x04), w32(&s3, 1), w32(&s3, 7), w8(&s3, 1);
+    /* differences 0 1 1 [->table 2] 5 5 [->table 1] -3, and the two padding bits give one more 0:
+       first differences make the samples 0 1 2 7 12 9 9 */
+    wbuf data = {{0}, 0};
+    int bit = 0;
+    put_bits(&data, &bit, "0 10 10 110 0 0 1 111 11111101");
+    w16(&s6, 1000), w16(&s6, 2000), w8(&s6, 1), w8(&s6, 0), w16(&s6, (unsigned)data.n);
+    memcpy(s6.d + s6.n, data.d, data.n);
+    s6.n += data.n;
+    /* record: CRC, length, section 0 (12 pointers), sections 1, 2, 3, 6 */
+    wbuf r = {{0}, 0};
+    w16(&r, 0), w32(&r, 0);
+    wbuf s0 = {{0}, 0};
+    for (int id = 0; id < 12; id++) w16(&s0, (unsigned)id), w32(&s0, 0), w32(&s0, 0);
+    size_t s0off = add_section(&r, 0, &s0);
+    const wbuf *bodies[4] = {&s1, &s2, &s3, &s6};
+    const int ids[4] = {1, 2, 3, 6};
+    size_t offs[4];
+    for (int k = 0; k < 4; k++) offs[k] = add_section(&r, ids[k], bodies[k]);
+    /* fill the pointers (1-based index) and re-CRC section 0 */
+    uint8_t *p0 = r.d + s0off + 16;
+    for (int id = 0; id < 12; id++) {
+        size_t off = id == 0 ? s0off : 0, len = id == 0 ? 136 : 0;
+        for (int k = 0; k < 4; k++)
+            if (ids[k] == id) off = offs[k], len = 16 + bodies[k]->n;
+        if (!len) continue;
+        uint8_t *e = p0 + 10 * id;
+        e[2] = (uint8_t)len, e[3] = (uint8_t)(len >> 8), e[4] = e[5] = 0;
+        uint32_t idx = (uint32_t)off + 1;
+        e[6] = (uint8_t)idx, e[7] = (uint8_t)(idx >> 8), e[8] = (uint8_t)(idx >> 16), e[9] = 0;
+    }
+    put16(r.d + s0off, crc(r.d + s0off + 2, 136 - 2));
+    r.d[2] = (uint8_t)r.n, r.d[3] = (uint8_t)(r.n >> 8), r.d[4] = r.d[5] = 0;
+    put16(r.d, crc(r.d + 2, r.n - 2));
+    memcpy(out, r.d, r.n);
+    return r.n;
+}
+
+static void test_synthetic(void) {
+    uint8_t b[4096];
+    size_t n = build_synthetic(b);
+    aiecg_read_options o = aiecg_read_options_default();
+    aiecg_record *r = NULL;
+    aiecg_error err = {0};
+    CHECK_OK(aiecg_record_read_memory(b, n, "synthetic.scp", &o, &r, &err), &err);
+    if (!r) return;
+    CHECK_INT(aiecg_record_nleads(r), 1);
+    CHECK_INT(aiecg_record_nsamples(r), 7);
+    CHECK_NEAR(aiecg_record_fs(r), 500, 1e-9);
+    static const int want[7] = {0, 1, 2, 7, 12, 9, 9};
+    const float *x = aiecg_record_lead_data(r, 0);
+    for (int i = 0; i < 7; i++) {
+        CHECK_INT(aiecg_record_lead_adc(r, 0)[i], want[i]);
+        CHECK_NEAR(x[i], want[i] * 0.001, 1e-7);
+    }
+    aiecg_record_meta m;
+    aiecg_record_meta_get(r, &m);
+    CHECK_STR(m.patient_id, "P7");
+    CHECK_INT(m.sex, 'F');
+    CHECK_INT(m.year, 2021);
+    CHECK_INT(m.second, 7);
+    aiecg_record_free(r);
+}
+
 static void test_probe(void) {
     size_t n;
     uint8_t *b = slurp("Example.scp", &n);
@@ -289,6 +406,7 @@ int main(void) {
     RUN(test_files);
     RUN(test_bad);
     RUN(test_probe);
+    RUN(test_synthetic);
     RUN(test_oom);
     return test_summary();
 }
