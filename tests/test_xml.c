@@ -165,6 +165,22 @@ static void test_pull(void) {
     aiecg__xml_reader_free(r);
 }
 
+/* Mixed content in many pieces must cost linear time and memory (a quadratic builder would take minutes here). */
+static void test_mixed_content(void) {
+    const int pieces = 200000;
+    char *s = malloc((size_t)pieces * 5 + 16);
+    size_t w = 0;
+    w += (size_t)sprintf(s + w, "<a>");
+    for (int i = 0; i < pieces; i++) w += (size_t)sprintf(s + w, "x<b/>");
+    w += (size_t)sprintf(s + w, "</a>");
+    aiecg__xml_doc *d = NULL;
+    aiecg_error err = {0};
+    CHECK_OK(aiecg__xml_parse((const uint8_t *)s, w, NULL, &d, &err), &err);
+    if (d) CHECK_INT(aiecg__xml_root(d)->text_len, pieces);
+    aiecg__xml_free(d);
+    free(s);
+}
+
 static void test_base64(void) {
     uint8_t out[16];
     size_t n, bad;
@@ -185,5 +201,6 @@ int main(void) {
     RUN(test_encodings);
     RUN(test_pull);
     RUN(test_base64);
+    RUN(test_mixed_content);
     return test_summary();
 }
