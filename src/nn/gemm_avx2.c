@@ -17,38 +17,20 @@
 #define MR 6
 #define NR 16
 
-static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
 static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *a,
-                                                         int64_t lda, const aiecg__gemm_args *g,
-                                                         int64_t p0, int64_t col, float *c,
+                                                         int64_t lda, const float *bp, float *c,
                                                          int64_t ldc, int nr, int first) {
     __m256 acc0[MR], acc1[MR];
     for (int r = 0; r < MR; r++) {
         acc0[r] = _mm256_setzero_ps();
         acc1[r] = _mm256_setzero_ps();
     }
-    if (nr == NR) {
-        for (int64_t p = 0; p < kc; p++) {
-            const float *bp = g->brow ? g->brow[p0 + p] + g->b_col0 + col : g->b + (p0 + p) * g->ldb + col;
-            __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-            for (int r = 0; r < mr; r++) {
-                __m256 av = _mm256_broadcast_ss(a + r * lda + p);
-                acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
-                acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
-            }
-        }
-    } else {
-        __m256i m0 = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - (nr < 8 ? nr : 8)));
-        __m256i m1 = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - (nr > 8 ? nr - 8 : 0)));
-        for (int64_t p = 0; p < kc; p++) {
-            const float *bp = g->brow ? g->brow[p0 + p] + g->b_col0 + col : g->b + (p0 + p) * g->ldb + col;
-            __m256 b0 = _mm256_maskload_ps(bp, m0), b1 = _mm256_maskload_ps(bp + 8, m1);
-            for (int r = 0; r < mr; r++) {
-                __m256 av = _mm256_broadcast_ss(a + r * lda + p);
-                acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
-                acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
-            }
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(bp + p * NR), b1 = _mm256_load_ps(bp + p * NR + 8);
+        for (int r = 0; r < mr; r++) {
+            __m256 av = _mm256_broadcast_ss(a + r * lda + p);
+            acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
         }
     }
     if (nr == NR) {
@@ -68,6 +50,22 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
             _mm256_storeu_ps(tmp, acc0[r]);
             _mm256_storeu_ps(tmp + 8, acc1[r]);
             for (int j = 0; j < nr; j++) cr[j] = first ? tmp[j] : cr[j] + tmp[j];
+        }
+    }
+}
+
+/* Copies the kc x nr tile of B at (p0, col) into a contiguous, zero-padded kc x 16 panel. */
+static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_t col, int nr, float *bp) {
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = g->brow ? g->brow[p0 + p] + g->b_col0 + col : g->b + (p0 + p) * g->ldb + col;
+        float *dst = bp + p * NR;
+        if (nr == NR) {
+            _mm256_store_ps(dst, _mm256_loadu_ps(src));
+            _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
+        } else {
+            int j = 0;
+            for (; j < nr; j++) dst[j] = src[j];
+            for (; j < NR; j++) dst[j] = 0.0f;
         }
     }
 }
@@ -103,21 +101,23 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
         for (int64_t i = 0; i < g->m; i++)
             for (int64_t j = 0; j < g->n; j++) g->c[i * g->ldc + j] = 0.0f;
     }
+    _Alignas(64) float bp[KC * NR];
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
         int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
         for (int64_t j = 0; j < g->n; j += NR) {
             int nr = (int)(g->n - j < NR ? g->n - j : NR);
+            pack_b(g, p0, kc, j, nr, bp);
             for (int64_t i = 0; i < g->m; i += MR) {
                 int mr = (int)(g->m - i < MR ? g->m - i : MR);
                 const float *a = g->a + i * g->lda + p0;
                 float *c = g->c + i * g->ldc + j;
                 switch (mr) {
-                case 6: kernel(6, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
-                case 5: kernel(5, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
-                case 4: kernel(4, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
-                case 3: kernel(3, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
-                case 2: kernel(2, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
-                default: kernel(1, kc, a, g->lda, g, p0, j, c, g->ldc, nr, p0 == 0); break;
+                case 6: kernel(6, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 5: kernel(5, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 4: kernel(4, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 3: kernel(3, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 2: kernel(2, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                default: kernel(1, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
                 }
             }
         }

@@ -227,6 +227,8 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
 /* Shapes/dtypes of every tensor for the given input dims (session.c). */
 aiecg_status aiecg__nn_infer_all(const aiecg__nn_graph *g, const int64_t *in_dims, int in_ndim,
                                  aiecg__nn_shape *sh, int32_t *dt, aiecg_error *err);
+/* Accumulate per-node run time into per_node_seconds[g.nn] (NULL stops); for bench_nn. */
+void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds);
 /* Bytes of arena + scratch a session planned (for RSS reporting). */
 size_t aiecg__nn_session_arena_bytes(const aiecg_session *s);
 

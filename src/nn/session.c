@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #define IVAL_SLOTS 64 /* int64 elements per shape-arithmetic tensor */
@@ -40,7 +41,18 @@ struct aiecg_session {
     atomic_int cancel;
     int in_ndim;
     int64_t max_in[AIECG_NN_MAX_DIMS];
+    double *prof; /* optional: seconds accumulated per node (bench only) */
 };
+
+void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds) {
+    if (s) s->prof = per_node_seconds;
+}
+
+static double prof_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Sets up constant and input shapes; ptr for constants. */
 static void seed_tensors(const aiecg__nn_graph *g, aiecg__nn_shape *sh, int32_t *dt, void **ptr) {
@@ -397,7 +409,9 @@ aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64
                                   aiecg__nn_op_names[n->op]);
             break;
         }
+        double t0 = s->prof ? prof_now() : 0.0;
         st = aiecg__nn_exec_node(&x, n, err);
+        if (s->prof) s->prof[i] += prof_now() - t0;
         if (st) break;
     }
     s->ptr[g->input] = NULL;

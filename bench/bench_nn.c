@@ -1,0 +1,202 @@
+/*
+ * bench_nn: times one model through aiecg sessions and prints figures that are
+ * comparable within one run (bench/run_ort_bench.sh interleaves it with ONNX
+ * Runtime): ms per record at batch 1 and 16, GFLOP/s, the share of this
+ * machine's single-thread FP32 FMA peak (measured here by a register-only FMA
+ * loop), the heaviest conv layers' GFLOP/s, and peak extra RSS of one session.
+ * Inputs are deterministic (x[i] = 0.5 sin(0.01 i)), the same formula the ORT
+ * script uses, and the output sum is printed so both can be cross-checked.
+ * Never part of the test verdict.
+ *
+ * usage: bench_nn MODEL [--batch N[,N...]] [--length L] [--repeat N] [--threads N] [--generic]
+ *                       [--layers] [--peak-only] [--json]
+ */
+#include "aiecg/nn.h"
+#include "nn/nn_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) v = atol(line + 6);
+    fclose(f);
+    return v;
+}
+
+static long rss_now_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) v = atol(line + 6);
+    fclose(f);
+    return v;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static double fma_peak_gflops(void) {
+    __m256 a[10], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 10; i++) a[i] = _mm256_set1_ps((float)i);
+    const long iters = 20000000;
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_s();
+        for (long it = 0; it < iters; it++)
+            for (int i = 0; i < 10; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+        double dt = now_s() - t0;
+        __m256 s = a[0];
+        for (int i = 1; i < 10; i++) s = _mm256_add_ps(s, a[i]);
+        float out[8];
+        _mm256_storeu_ps(out, s);
+        if (out[0] == 12345.0f) printf(" ");
+        double g = 2.0 * 8 * 10 * (double)iters / dt * 1e-9;
+        if (g > best) best = g;
+    }
+    return best;
+}
+#else
+static double fma_peak_gflops(void) { return 0.0; }
+#endif
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+    const char *path = NULL;
+    int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0;
+    int64_t length = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            nb = 0;
+            for (char *p = argv[++i]; *p && nb < 8;) {
+                batches[nb++] = (int)strtol(p, &p, 10);
+                if (*p == ',') p++;
+            }
+        } else if (strcmp(argv[i], "--length") == 0 && i + 1 < argc) length = atoll(argv[++i]);
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--generic") == 0) generic = 1;
+        else if (strcmp(argv[i], "--layers") == 0) layers = 1;
+        else if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--peak-only") == 0) {
+            printf("fma_peak_gflops %.1f\n", fma_peak_gflops());
+            return 0;
+        } else path = argv[i];
+    }
+    if (!path) {
+        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json]\n");
+        return 2;
+    }
+    double peak = fma_peak_gflops();
+    long rss0 = rss_now_kb();
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    if (aiecg_model_load(path, &m, &err) != AIECG_OK) {
+        fprintf(stderr, "bench_nn: %s\n", err.message);
+        return 1;
+    }
+    long rss_model = rss_now_kb();
+    int64_t dims[AIECG_NN_MAX_DIMS];
+    int nd = aiecg_model_input_shape(m, dims);
+    for (int i = 1; i < nd; i++)
+        if (dims[i] < 0) dims[i] = length > 0 ? length : 1000;
+    if (length > 0 && nd >= 3) dims[nd - 1] = length;
+    for (int bi = 0; bi < nb; bi++) {
+        int64_t d[AIECG_NN_MAX_DIMS];
+        memcpy(d, dims, sizeof d);
+        d[0] = batches[bi];
+        int64_t n = 1;
+        for (int i = 0; i < nd; i++) n *= d[i];
+        float *x = malloc((size_t)n * sizeof(float)), *y = malloc(((size_t)1 << 20) * sizeof(float));
+        for (int64_t i = 0; i < n; i++) x[i] = 0.5f * sinf(0.01f * (float)(i % 100000));
+        aiecg_session_options o = aiecg_session_options_default();
+        o.nthreads = threads;
+        o.force_generic = generic;
+        o.max_batch = d[0];
+        o.max_length = nd >= 3 ? d[nd - 1] : 0;
+        aiecg_session *s = NULL;
+        long rss_before = rss_kb();
+        if (aiecg_session_new(m, &o, &s, &err) != AIECG_OK) {
+            fprintf(stderr, "bench_nn: %s\n", err.message);
+            return 1;
+        }
+        int64_t od[AIECG_NN_MAX_DIMS];
+        int ond = 0;
+        double *prof = layers ? calloc((size_t)m->g.nn, sizeof(double)) : NULL;
+        if (aiecg_session_run(s, x, d, nd, y, (size_t)1 << 20, od, &ond, &err) != AIECG_OK) { /* warm-up */
+            fprintf(stderr, "bench_nn: %s\n", err.message);
+            return 1;
+        }
+        long rss_after = rss_kb();
+        if (prof) aiecg__nn_session_profile(s, prof);
+        double *t = calloc((size_t)repeat, sizeof(double));
+        for (int r = 0; r < repeat; r++) {
+            double t0 = now_s();
+            aiecg_session_run(s, x, d, nd, y, (size_t)1 << 20, od, &ond, &err);
+            t[r] = now_s() - t0;
+        }
+        qsort(t, (size_t)repeat, sizeof *t, cmp_d);
+        double med = t[repeat / 2];
+        double flops = aiecg_model_flops(m, d, nd);
+        int64_t ny = 1;
+        for (int i = 0; i < ond; i++) ny *= od[i];
+        double sum = 0;
+        for (int64_t i = 0; i < ny; i++) sum += y[i];
+        if (json)
+            printf("{\"engine\": \"aiecg\", \"backend\": \"%s\", \"batch\": %d, \"ms_per_record\": %.4f, \"gflop_per_s\": %.2f, "
+                   "\"peak_gflop_per_s\": %.1f, \"pct_peak\": %.1f, \"output_sum\": %.6g, \"session_mb\": %.2f, "
+                   "\"rss_extra_mb\": %.2f, \"model_rss_mb\": %.2f}\n",
+                   aiecg_session_backend(s), batches[bi], med * 1e3 / batches[bi], flops / med * 1e-9, peak,
+                   100.0 * flops / med * 1e-9 / peak, sum, aiecg__nn_session_arena_bytes(s) / 1048576.0,
+                   (rss_after - rss_before) / 1024.0, (rss_model - rss0) / 1024.0);
+        else
+            printf("aiecg %-7s batch %3d: %8.3f ms/record  %7.2f GFLOP/s  %5.1f %% of FMA peak (%.1f)  out sum %.6g  "
+                   "session %.2f MB  extra RSS %.2f MB\n",
+                   aiecg_session_backend(s), batches[bi], med * 1e3 / batches[bi], flops / med * 1e-9,
+                   100.0 * flops / med * 1e-9 / peak, peak, sum, aiecg__nn_session_arena_bytes(s) / 1048576.0,
+                   (rss_after - rss_before) / 1024.0);
+        if (prof) {
+            /* heaviest layers by FLOPs */
+            aiecg__nn_shape *sh = calloc((size_t)m->g.nt, sizeof *sh);
+            int32_t *dt = calloc((size_t)m->g.nt, sizeof *dt);
+            aiecg__nn_infer_all(&m->g, d, nd, sh, dt, NULL);
+            double tot = 0;
+            for (int i = 0; i < m->g.nn; i++) tot += prof[i];
+            for (int i = 0; i < m->g.nn; i++) {
+                double f = aiecg__nn_node_flops(&m->g, &m->g.n[i], sh);
+                double ts = prof[i] / repeat;
+                if (f > 0.02 * flops || ts > 0.03 * tot / repeat)
+                    printf("  layer %3d %-14s %-40.40s %7.3f ms  %7.2f GFLOP/s  %5.1f %% peak\n", i,
+                           aiecg__nn_op_names[m->g.n[i].op], m->g.n[i].name, ts * 1e3, f / ts * 1e-9,
+                           100.0 * f / ts * 1e-9 / peak);
+            }
+            free(sh);
+            free(dt);
+        }
+        free(prof);
+        free(t);
+        aiecg_session_free(s);
+        free(x);
+        free(y);
+    }
+    aiecg_model_free(m);
+    return 0;
+}
