@@ -150,8 +150,8 @@ static void test_ludb(void) {
         aiecg_fiducial f;
         double se, ppv, mean_abs, sd;
     } lim[] = {
-        {AIECG_FID_P_ON, 0.93, 0.93, 3.0, 11.0},   {AIECG_FID_P_PEAK, 0.93, 0.93, 5.5, 12.5},
-        {AIECG_FID_P_OFF, 0.93, 0.93, 6.5, 16.0}, {AIECG_FID_QRS_ON, 0.995, 0.995, 1.5, 13.0},
+        {AIECG_FID_P_ON, 0.95, 0.935, 3.5, 12.5},  {AIECG_FID_P_PEAK, 0.95, 0.935, 5.5, 12.5},
+        {AIECG_FID_P_OFF, 0.95, 0.935, 6.5, 16.0}, {AIECG_FID_QRS_ON, 0.995, 0.995, 1.5, 13.0},
         {AIECG_FID_QRS_PEAK, 0.995, 0.995, 6.5, 15.0}, {AIECG_FID_QRS_OFF, 0.995, 0.995, 1.5, 10.5},
         {AIECG_FID_T_ON, 0.98, 0.98, 4.0, 26.5},  {AIECG_FID_T_PEAK, 0.98, 0.98, 8.5, 24.0},
         {AIECG_FID_T_OFF, 0.98, 0.98, 4.0, 25.5},
@@ -177,7 +177,7 @@ static void test_ludb(void) {
     aiecg_delin_score_get(&score_det, AIECG_FID_QRS_ON, &se, &ppv, &m, &sd);
     CHECK(fabs(m) <= 2.0 && sd <= 13.0);
     aiecg_delin_score_get(&score_det, AIECG_FID_P_ON, &se, &ppv, &m, &sd);
-    CHECK(se >= 0.93 && ppv >= 0.93);
+    CHECK(se >= 0.95 && ppv >= 0.93);
     aiecg_delin_score_get(&score_det, AIECG_FID_T_OFF, &se, &ppv, &m, &sd);
     CHECK(se >= 0.98 && fabs(m) <= 4.0 && sd <= 25.5);
     /* single-lead delineation (not tuned for it): QRS boundaries, P and T where found */
@@ -186,7 +186,7 @@ static void test_ludb(void) {
     aiecg_delin_score_get(&score_pl, AIECG_FID_QRS_OFF, &se, &ppv, &m, &sd);
     CHECK(se >= 0.995 && ppv >= 0.99 && fabs(m) <= 8.5 && sd <= 18.0);
     aiecg_delin_score_get(&score_pl, AIECG_FID_P_ON, &se, &ppv, &m, &sd);
-    CHECK(se >= 0.70 && ppv >= 0.93 && sd <= 20.0);
+    CHECK(se >= 0.76 && ppv >= 0.93 && sd <= 21.0);
     aiecg_delin_score_get(&score_pl, AIECG_FID_T_OFF, &se, &ppv, &m, &sd);
     CHECK(se >= 0.80 && ppv >= 0.98 && fabs(m) <= 6.5 && sd <= 22.0);
 }

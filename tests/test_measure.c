@@ -302,7 +302,7 @@ static void test_ptbxl_first_degree_block(void) {
     CHECK(n_avb == 25 && n_norm == 25);
     CHECK(med_avb > 200);
     CHECK(med_norm < 200);
-    CHECK(avb_long >= 13); /* reached 15/25 (docs/dsp-delineation.md) */
+    CHECK(avb_long >= 13); /* reached 16/25 (docs/dsp-delineation.md) */
     CHECK(norm_long <= 2); /* reached 0/25 */
 }
 
@@ -462,7 +462,7 @@ static void test_ludb_intervals(void) {
     CHECK(fabs(mean[0]) <= 4 && sd[0] <= 9);
     CHECK(fabs(mean[2]) <= 4 && sd[2] <= 26);
     CHECK(fabs(mean[3]) <= 7 && sd[3] <= 16);
-    CHECK(cnt[0] >= 75);
+    CHECK(cnt[0] >= 78); /* reached 83 */
 }
 
 /* Allocation failure at every allocation of aiecg_measure: NOMEM or OK, never a crash or leak. */

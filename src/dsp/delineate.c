@@ -53,7 +53,7 @@
 #define QRS_OFF_BIAS_MS 5.0 /* calibrated shift of the offset */
 #endif
 #ifndef P_MIN_MV
-#define P_MIN_MV 0.02 /* P hump prominence per lead (envelope / nleads), mV */
+#define P_MIN_MV 0.015 /* P hump prominence per lead (envelope / nleads), mV */
 #endif
 #ifndef P_PROM_FRAC
 #define P_PROM_FRAC 0.5 /* prominence over both sides, fraction of the hump height */
