@@ -232,10 +232,83 @@ static void run_rec(void *ctx, int task, int thread) {
     aiecg_record_free(record);
 }
 
+
+/* ---- --rules: the rule statements (no model) against the PTB-XL statement labels ---- */
+typedef struct rjob {
+    rec *recs;
+    const char *db;
+    char (*codes)[256]; /* ';'-separated statement codes per record */
+    int *ok;
+} rjob;
+
+static void run_rules(void *ctx, int task, int thread) {
+    (void)thread;
+    rjob *j = ctx;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/ptbxl/%s", j->db, j->recs[task].file);
+    aiecg_record *record = NULL;
+    aiecg_result *res = NULL;
+    aiecg_read_options ro = aiecg_read_options_default();
+    ro.skip_annotations = 1;
+    if (aiecg_record_open(p, &ro, &record, NULL) != AIECG_OK) return;
+    aiecg_analyze_options ao = aiecg_analyze_options_default();
+    ao.skip_model = 1;
+    ao.keep_signal = 0;
+    if (aiecg_analyze(record, &ao, &res, NULL) == AIECG_OK) {
+        size_t n = 0;
+        j->codes[task][0] = '\0';
+        for (int i = 0; i < aiecg_result_nstatements(res); i++) {
+            int k = snprintf(j->codes[task] + n, sizeof j->codes[task] - n, "%s%s", n ? ";" : "",
+                             aiecg_result_statement(res, i)->code);
+            if (k > 0 && (size_t)k < sizeof j->codes[task] - n) n += (size_t)k;
+        }
+        j->ok[task] = 1;
+    }
+    aiecg_result_free(res);
+    aiecg_record_free(record);
+}
+
+static int eval_rules(rec *recs, int nrec, const char *db, int threads, const stmtdef *defs, int ndefs) {
+    rjob j = {recs, db, calloc((size_t)nrec, sizeof *j.codes), calloc((size_t)nrec, sizeof(int))};
+    if (!j.codes || !j.ok) {
+        free(j.codes);
+        free(j.ok);
+        return CLI_FAIL;
+    }
+    aiecg_threadpool *pool = NULL;
+    if (threads != 1) aiecg_threadpool_new(threads, &pool);
+    aiecg_threadpool_parallel_for(pool, nrec, run_rules, &j);
+    aiecg_threadpool_free(pool);
+    int nok = 0, nlab = 0;
+    for (int i = 0; i < nrec; i++) {
+        nok += j.ok[i];
+        nlab += j.ok[i] && recs[i].has_stmts;
+    }
+    printf("rules only (no model): %d records analysed, %d with statement labels\n", nok, nlab);
+    printf("%-8s %5s %5s %5s %6s %6s\n", "code", "ref", "pred", "tp", "Se", "PPV");
+    for (int s = 0; s < ndefs; s++) {
+        const char *c = defs[s].code;
+        int tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < nrec; i++) {
+            if (!j.ok[i] || !recs[i].has_stmts) continue;
+            int y = has_token(recs[i].stmts, c), p = has_token(j.codes[i], c);
+            tp += p && y;
+            fp += p && !y;
+            fn += y && !p;
+        }
+        if (tp + fp == 0) continue; /* statements the rules never make */
+        printf("%-8s %5d %5d %5d %6.2f %6.2f\n", c, tp + fn, tp + fp, tp, tp + fn ? (double)tp / (tp + fn) : NAN,
+               (double)tp / (tp + fp));
+    }
+    free(j.codes);
+    free(j.ok);
+    return CLI_OK;
+}
+
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg eval ptbxl [--db DIR] [--folds LIST] [--labels FILE] [--models DIR]\n"
-            "                        [--threads N] [--per-class] [--compare-npy FILE [--ids FILE]]\n"
+            "                        [--threads N] [--per-class] [--rules] [--compare-npy FILE [--ids FILE]]\n"
             "\n"
             "Runs the C pipeline on PTB-XL records of the given folds (default 8, the\n"
             "validation fold; 9 and 10 are held out and refused) and prints macro-AUC per\n"
@@ -246,6 +319,8 @@ static void help(FILE *f) {
             "  --labels FILE     labels.csv (default DIR/ptbxl-labels/labels.csv)\n"
             "  --folds LIST      comma-separated strat_fold values, e.g. 7,8\n"
             "  --per-class       print every class (default: the label-set summary and the 5 superclasses)\n"
+            "  --rules           score the rule statements alone (no model): Se and PPV per statement\n"
+            "                    against the PTB-XL statement labels\n"
             "  --compare-npy F   max |C - PyTorch| against a saved [N, labels] array (probs or logits:\n"
             "                    '*logits*' file names compare logits); ids from --ids or F's _val_ids.npy\n");
 }
@@ -253,7 +328,7 @@ static void help(FILE *f) {
 int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     const char *db = getenv("AIECG_DATA_DIR"), *labels_path = NULL, *models = NULL, *npy = NULL, *ids_path = NULL;
     char folds_s[64] = "8";
-    int threads = 1, per_class = 0;
+    int threads = 1, per_class = 0, rules = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -261,6 +336,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
             return CLI_OK;
         } else if (!strcmp(a, "--per-class")) {
             per_class = 1;
+        } else if (!strcmp(a, "--rules")) {
+            rules = 1;
         } else if (i + 1 < argc && (!strcmp(a, "--db") || !strcmp(a, "--labels") || !strcmp(a, "--folds") ||
                                     !strcmp(a, "--models") || !strcmp(a, "--threads") ||
                                     !strcmp(a, "--compare-npy") || !strcmp(a, "--ids"))) {
@@ -363,6 +440,11 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
         return CLI_FAIL;
     }
 
+    if (rules) {
+        int rc = eval_rules(recs, nrec, db, threads, defs, ndefs);
+        free(recs);
+        return rc;
+    }
     aiecg_analyzer_options aopt = aiecg_analyzer_options_default();
     aopt.models_dir = models;
     aopt.require_model = 1;
