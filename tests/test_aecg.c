@@ -204,11 +204,56 @@ static void test_bad(void) {
     CHECK(strstr(err.message, "half.xml: XML: document ends inside") != NULL);
 }
 
+/* A rhythm series is read even when representative beats come first; without one the beats are read. */
+static void test_series_choice(void) {
+    const char *fmt = "<AnnotatedECG xmlns:xsi=\"x\">%s%s</AnnotatedECG>";
+    const char *beat = "<component><series><code code=\"REPRESENTATIVE_BEAT\"/><component><sequenceSet>"
+                       "<component><sequence><code code=\"TIME_RELATIVE\"/><value xsi:type=\"GLIST_PQ\">"
+                       "<increment value=\"0.001\" unit=\"s\"/></value></sequence></component>"
+                       "<component><sequence><code code=\"MDC_ECG_LEAD_V2\"/><value xsi:type=\"SLIST_PQ\">"
+                       "<origin value=\"0\" unit=\"uV\"/><scale value=\"1\" unit=\"uV\"/><digits>1 2 3</digits>"
+                       "</value></sequence></component></sequenceSet></component></series></component>";
+    const char *rhythm = "<component><series><code code=\"RHYTHM\"/><component><sequenceSet>"
+                         "<component><sequence><code code=\"TIME_ABSOLUTE\"/><value xsi:type=\"GLIST_TS\">"
+                         "<head value=\"20240229235959.5\"/><increment value=\"0.002\" unit=\"s\"/></value></sequence></component>"
+                         "<component><sequence><code code=\"MDC_ECG_LEAD_AVR\"/><value xsi:type=\"SLIST_PQ\">"
+                         "<origin value=\"0\" unit=\"uV\"/><scale value=\"2\" unit=\"uV\"/><digits>4 5 6 7</digits>"
+                         "</value></sequence></component></sequenceSet></component></series></component>";
+    char buf[4096];
+    aiecg_error err = {0};
+    aiecg_record *r = NULL;
+    aiecg_read_options o = aiecg_read_options_default();
+    snprintf(buf, sizeof buf, fmt, beat, rhythm);
+    CHECK_OK(aiecg_record_read_memory(buf, strlen(buf), "t.xml", &o, &r, &err), &err);
+    if (r) {
+        CHECK_INT(aiecg_record_nsamples(r), 4);
+        CHECK_NEAR(aiecg_record_fs(r), 500, 1e-9);
+        aiecg_lead_info li;
+        aiecg_record_lead_info(r, 0, &li);
+        CHECK_INT(li.lead, AIECG_LEAD_AVR);
+        CHECK_NEAR(aiecg_record_lead_data(r, 0)[3], 0.014, 1e-7);
+        aiecg_record_meta m;
+        aiecg_record_meta_get(r, &m);
+        CHECK_INT(m.has_start_time, 1); /* from the TIME_ABSOLUTE head */
+        CHECK_INT(m.day, 29);
+        CHECK_NEAR(m.second, 59.5, 1e-9);
+        aiecg_record_free(r);
+    }
+    snprintf(buf, sizeof buf, fmt, beat, "");
+    CHECK_OK(aiecg_record_read_memory(buf, strlen(buf), "t.xml", &o, &r, &err), &err);
+    if (r) {
+        CHECK_INT(aiecg_record_nsamples(r), 3);
+        CHECK_NEAR(aiecg_record_fs(r), 1000, 1e-9);
+        aiecg_record_free(r);
+    }
+}
+
 int main(void) {
     test_data_path("formats/hl7-aecg", dir, sizeof dir);
     RUN(test_example);
     RUN(test_others);
     RUN(test_bad);
     RUN(test_oom);
+    RUN(test_series_choice);
     return test_summary();
 }

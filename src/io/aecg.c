@@ -149,6 +149,7 @@ aiecg_status aiecg__aecg_read_mem(const uint8_t *data, size_t len, const char *n
     }
     double fs = 0;
     int nl = 0;
+    const char *head_ts = NULL; /* TIME_ABSOLUTE <head>: the first sample's time */
     leads = aiecg__calloc(AIECG_MAX_LEADS, sizeof *leads);
     if (!leads) {
         s = aiecg__error_set(err, AIECG_ERR_NOMEM, "out of memory");
@@ -178,6 +179,7 @@ aiecg_status aiecg__aecg_read_mem(const uint8_t *data, size_t len, const char *n
                 goto done;
             }
             fs = 1.0 / (v * unit_s);
+            head_ts = aiecg__xml_get_attr(aiecg__xml_child(val, "head"), "value");
             if (!(fs >= 1 && fs <= 100000)) {
                 s = fmt_err(err, name, inc, "sampling interval gives a rate outside 1..100000 Hz");
                 goto done;
@@ -299,6 +301,7 @@ aiecg_status aiecg__aecg_read_mem(const uint8_t *data, size_t len, const char *n
         const char *t = aiecg__xml_get_attr(aiecg__xml_path(series, "effectiveTime/low"), "value");
         if (!t) t = aiecg__xml_get_attr(aiecg__xml_path(root, "effectiveTime/center"), "value");
         if (!t) t = aiecg__xml_get_attr(aiecg__xml_path(root, "effectiveTime/low"), "value");
+        if (!t) t = head_ts;
         if (t) parse_ts(t, &m);
         if (m.age < 0 && birth.has_start_time && m.has_start_time) {
             int a = m.year - birth.year - ((m.month < birth.month || (m.month == birth.month && m.day < birth.day)));
@@ -307,6 +310,7 @@ aiecg_status aiecg__aecg_read_mem(const uint8_t *data, size_t len, const char *n
     } else {
         const char *t = aiecg__xml_get_attr(aiecg__xml_path(series, "effectiveTime/low"), "value");
         if (!t) t = aiecg__xml_get_attr(aiecg__xml_path(root, "effectiveTime/center"), "value");
+        if (!t) t = head_ts;
         if (t) parse_ts(t, &m);
     }
     const aiecg__xml_node *model = aiecg__xml_find(series, "manufacturerModelName");
