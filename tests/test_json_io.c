@@ -63,7 +63,7 @@ static void malformed(void) {
         {"{\"fs\": 100, \"samples\": [[1]], \"leads\": [{\"label\": \"I\\q\"}]}", AIECG_ERR_FORMAT, "bad escape"},
         {"{\"fs\": 0, \"samples\": [[1]]}", AIECG_ERR_RANGE, "sampling rate"},
         {"{\"fs\": 100, \"samples\": []}", AIECG_ERR_FORMAT, "no lead"},
-        {"{\"fs\": 100, \"samples\": [[1]], \"adc\": [[1.5]]}", AIECG_ERR_FORMAT, "not a 32-bit integer"},
+        {"{\"fs\": 100, \"samples\": [[1]], \"adc\": [[1.5]]}", AIECG_ERR_FORMAT, "not an integer within"},
         {"{\"fs\": 100, \"samples\": [[1]], \"adc\": [[1, 2]]}", AIECG_ERR_FORMAT, "\"adc\" is 1x2"},
         {"{\"fs\": 100, \"samples\": [[1]], \"annotations\": [{\"sample\": -4}]}", AIECG_ERR_FORMAT, "out of range"},
         {"{\"fs\": 1e999, \"samples\": [[1]]}", AIECG_ERR_FORMAT, "malformed number"},

@@ -318,10 +318,18 @@ aiecg_status aiecg__csv_read_mem(const uint8_t *data, size_t len, const char *na
                 int li = atoi(c + 5) - 1;
                 if (li < 0 || li >= AIECG_MAX_LEADS) continue;
                 if (kv(c, "gain", v, sizeof v, 0)) meta->gain[li] = strtod(v, NULL);
-                if (kv(c, "baseline", v, sizeof v, 0)) meta->baseline[li] = (int32_t)strtol(v, NULL, 10);
+                if (kv(c, "baseline", v, sizeof v, 0)) {
+                    long bl = strtol(v, NULL, 10);
+                    meta->baseline[li] = (int32_t)(bl > (1L << 30) ? (1L << 30) : bl < -(1L << 30) ? -(1L << 30) : bl);
+                }
                 if (kv(c, "adc_zero", v, sizeof v, 0)) meta->adc_zero[li] = (int32_t)strtol(v, NULL, 10);
                 if (kv(c, "adc_resolution", v, sizeof v, 0)) meta->adc_res[li] = atoi(v);
                 kv(c, "units", meta->units[li], sizeof meta->units[li], 1);
+                if (meta->gain[li] > 0 && !(meta->gain[li] < 1e12 &&
+                                            meta->baseline[li] > -(1 << 30) && meta->baseline[li] < (1 << 30))) {
+                    s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s:%ld: lead gain or baseline out of range", name, line);
+                    goto done;
+                }
                 meta->have_lead[li] = meta->gain[li] > 0;
             } else if (kv(c, "record", v, sizeof v, 1)) {
                 memcpy(rname, v, sizeof rname);
@@ -462,13 +470,13 @@ aiecg_status aiecg__csv_read_mem(const uint8_t *data, size_t len, const char *na
                     mv[row] = NAN;
                 } else {
                     double q = x * meta->gain[k] + meta->baseline[k];
-                    if (!(q > -2147483648.0 && q < 2147483647.0)) {
+                    if (!(q > -1073741824.0 && q < 1073741824.0)) {
                         s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s:%ld: column %d: value out of ADC range", name,
                                              line, c + 1);
                         goto done;
                     }
                     adc[row] = (int32_t)llround(q);
-                    mv[row] = (float)((double)(adc[row] - meta->baseline[k]) * (1.0 / meta->gain[k]));
+                    mv[row] = (float)(((double)adc[row] - (double)meta->baseline[k]) * (1.0 / meta->gain[k]));
                 }
             } else {
                 mv[row] = (float)x;

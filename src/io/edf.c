@@ -648,7 +648,8 @@ aiecg_status aiecg__edf_read_mem(const uint8_t *data, size_t len, const char *na
         li.label = g->label;
         li.units = g->units[0] ? g->units : "";
         li.gain = gain;
-        li.baseline = (int32_t)(b > 2147483647.0 ? 2147483647.0 : b < -2147483647.0 ? -2147483647.0 : llround(b));
+        /* |baseline| <= 2^30 keeps adc - baseline inside int32 for every consumer */
+        li.baseline = (int32_t)(b > 1073741824.0 ? 1073741824.0 : b < -1073741824.0 ? -1073741824.0 : llround(b));
         li.adc_zero = (int32_t)((g->dmin + g->dmax + 1) / 2);
         int bits = 1;
         while (bits < 31 && ((int64_t)1 << bits) < (int64_t)(g->dmax - g->dmin + 1)) bits++;
@@ -677,7 +678,7 @@ aiecg_status aiecg__edf_read_mem(const uint8_t *data, size_t len, const char *na
                 }
                 adc[pos + i] = v;
                 if (exact)
-                    mv[pos + i] = (float)((double)(v - li.baseline) * (1.0 / gain));
+                    mv[pos + i] = (float)(((double)v - (double)li.baseline) * (1.0 / gain));
                 else
                     mv[pos + i] = (float)((g->pmin + (double)(v - g->dmin) / gain_u) * scale);
             }

@@ -451,7 +451,7 @@ aiecg_status aiecg__json_read_mem(const uint8_t *data, size_t len, const char *n
         if (s) goto done;
     }
     for (int k = 0; k < nl; k++)
-        if (!(fabs(L[k].baseline) < 2e9) || !(fabs(L[k].adc_zero) < 2e9) || !(L[k].gain >= 0 && L[k].gain < 1e12)) {
+        if (!(fabs(L[k].baseline) < 1073741824.0) || !(fabs(L[k].adc_zero) < 1073741824.0) || !(L[k].gain >= 0 && L[k].gain < 1e12)) {
             s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s: byte %zu: lead %d: gain/baseline out of range", name, at_leads, k + 1);
             goto done;
         }
@@ -481,7 +481,7 @@ aiecg_status aiecg__json_read_mem(const uint8_t *data, size_t len, const char *n
                 double v;
                 if ((s = jnum(&j, &v, NULL))) break;
                 if (r->adc) {
-                    if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != floor(v)) { s = jfail(&j, "ADC value is not a 32-bit integer"); break; }
+                    if (!(v > -1073741824.0 && v < 1073741824.0) || v != floor(v)) { s = jfail(&j, "ADC value is not an integer within +-2^30"); break; }
                     r->adc[(size_t)k * (size_t)ns + (size_t)i] = (int32_t)v;
                 } else {
                     r->mv[(size_t)k * (size_t)ns + (size_t)i] = (float)v;
