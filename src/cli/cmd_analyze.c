@@ -232,6 +232,11 @@ static void run_one(void *vctx, int task, int thread) {
     aiecg_record_free(rec);
 }
 
+static void log_stderr(void *user, aiecg_log_level level, const char *msg) {
+    (void)user;
+    fprintf(stderr, "aiecg analyze: %s: %s\n", level >= AIECG_LOG_ERROR ? "error" : "warning", msg);
+}
+
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg analyze REC... [--json | --text | --fhir] [--svg FILE] [--pdf FILE]\n"
@@ -344,6 +349,8 @@ int aiecg_cli_analyze(int argc, char **argv) {
         aiecg_analyzer_options aopt = aiecg_analyzer_options_default();
         aopt.models_dir = models;
         aopt.require_model = models != NULL;
+        aopt.logger.fn = log_stderr; /* a model that does not load is said, not silently skipped */
+        aopt.logger.min_level = AIECG_LOG_WARN;
         aiecg_status st = aiecg_analyzer_new(&aopt, &an, &err);
         if (st) {
             cli_errorf("analyze", "%s", err.message[0] ? err.message : aiecg_strerror(st));
