@@ -524,30 +524,7 @@ static double beat_consistency(const aiecg_record *sig, const aiecg_beat *beats,
         const float *x = aiecg_record_lead_data(sig, l);
         for (int t = 0; t < w; t++) {
             for (int b = 0; b < k; b++) col[b] = x[idx[b] - half + t];
-            /* sample-wise median (col is scratch) */
-            {
-                float *c2 = col;
-                int lo = 0, hi = k - 1, m = k / 2;
-                while (lo < hi) {
-                    float piv = c2[lo + (hi - lo) / 2];
-                    int a = lo, z = hi;
-                    while (a <= z) {
-                        while (c2[a] < piv) a++;
-                        while (c2[z] > piv) z--;
-                        if (a <= z) {
-                            float q = c2[a];
-                            c2[a] = c2[z];
-                            c2[z] = q;
-                            a++;
-                            z--;
-                        }
-                    }
-                    if (m <= z) hi = z;
-                    else if (m >= a) lo = a;
-                    else break;
-                }
-                tpl[t] = c2[m];
-            }
+            tpl[t] = select_k(col, k, k / 2); /* sample-wise median (upper for even k) */
         }
         double tm = 0;
         for (int t = 0; t < w; t++) tm += tpl[t];
