@@ -55,6 +55,9 @@
 #ifndef P_MIN_MV
 #define P_MIN_MV 0.015 /* P hump prominence per lead (envelope / nleads), mV */
 #endif
+#ifndef P_MIN_1_MV
+#define P_MIN_1_MV 0.01 /* the same when a single lead is delineated */
+#endif
 #ifndef P_PROM_FRAC
 #define P_PROM_FRAC 0.5 /* prominence over both sides, fraction of the hump height */
 #endif
@@ -78,6 +81,9 @@
 #endif
 #ifndef T_MIN_MV
 #define T_MIN_MV 0.05 /* smallest T amplitude of a contributing lead, mV */
+#endif
+#ifndef T_MIN_1_MV
+#define T_MIN_1_MV 0.02 /* the same when a single lead is delineated */
 #endif
 #ifndef T_LEAD_FRAC
 #define T_LEAD_FRAC 0.25 /* and relative to the largest lead's T */
@@ -298,7 +304,8 @@ static void delin_p(const delin_ctx *c, int64_t ws, int64_t we, aiecg_waves *w) 
         if (pe[i] < bf) bf = pe[i];
     /* a P wave is a hump over both neighbouring stretches, and big enough per lead */
     float prom = amp - AIECG__MAX(bo, bf);
-    if (prom / (float)c->nleads < (float)P_MIN_MV || prom < (float)P_PROM_FRAC * amp) return;
+    const float pmin = c->nleads == 1 ? (float)P_MIN_1_MV : (float)P_MIN_MV;
+    if (prom / (float)c->nleads < pmin || prom < (float)P_PROM_FRAC * amp) return;
     int64_t on = -1, off = -1;
     /* steepest rise / fall of the envelope, then the trapezium to a point P_ON/OFF_REF_MS away */
     int64_t xm = pk, xf = pk;
@@ -350,12 +357,13 @@ static void delin_t(const delin_ctx *c, int64_t ts, int64_t tpe, int64_t te, aie
         pk[l] = p;
         if (amp[l] > amax) amax = amp[l];
     }
-    if (amax < (float)T_MIN_MV) return;
+    const float tmin = nl == 1 ? (float)T_MIN_1_MV : (float)T_MIN_MV;
+    if (amax < tmin) return;
     int64_t offs[AIECG_MAX_LEADS], ons[AIECG_MAX_LEADS], pks[AIECG_MAX_LEADS];
     int m = 0;
     int64_t span_ref = ms2s(c, T_REF_MS);
     for (int l = 0; l < nl; l++) {
-        if (amp[l] < (float)T_MIN_MV || amp[l] < (float)T_LEAD_FRAC * amax) continue;
+        if (amp[l] < tmin || amp[l] < (float)T_LEAD_FRAC * amax) continue;
         const float *x = c->sl + (size_t)l * (size_t)n;
         int64_t p = pk[l];
         /* end: steepest point of the descending limb, then the trapezium */
