@@ -449,6 +449,18 @@ static void test_multisegment(void) {
         CHECK(nan0 > 0 && nan0 < aiecg_record_nsamples(m));
         aiecg_record_free(m);
     }
+    /* 041s: two segments with 4 samples per frame, read at 500 Hz */
+    m = open_fmt("multi-segment/041s/041s");
+    s[0] = open_fmt("multi-segment/041s/041s01");
+    s[1] = open_fmt("multi-segment/041s/041s02");
+    CHECK(m && s[0] && s[1]);
+    if (m && s[0] && s[1])
+        for (int k = 0; k < 2; k++)
+            for (int l = 0; l < 7; l++)
+                CHECK(!memcmp(aiecg_record_lead_adc(m, l) + 4000 * k, aiecg_record_lead_adc(s[k], l), 4000 * 4));
+    aiecg_record_free(m);
+    aiecg_record_free(s[0]);
+    aiecg_record_free(s[1]);
     /* a segment whose files are missing fails before allocating, naming the file */
     char dir[512], p[800];
     test_data_path("wfdb-formats", dir, sizeof dir);
@@ -641,6 +653,54 @@ static void test_spf_annotations(void) {
         CHECK_INT(s1[2 * t], 3 * t + 2);
         CHECK_INT(s1[2 * t + 1], 3 * t + 2);
     }
+    aiecg_record_free(r);
+}
+
+static void write_text(const char *dir, const char *name, const char *text) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Variable layout built by hand: signals matched by description, gaps NaN, ADC dropped on gain change. */
+static void test_variable_layout(void) {
+    char p[700];
+    write_text(g_tmp, "vl.hea", "vl/4 2 100 30\nvl_layout 0\nvl_1 10\n~ 5\nvl_2 15\n");
+    write_text(g_tmp, "vl_layout.hea", "vl_layout 2 100 0\n~ 0 100/mV 16 0 0 0 0 A\n~ 0 100/mV 16 0 0 0 0 B\n");
+    write_text(g_tmp, "vl_1.hea", "vl_1 1 100 10\nvl_1.dat 16 100/mV 16 0 0 45 0 B\n");
+    write_text(g_tmp, "vl_2.hea", "vl_2 2 100 15\nvl_2.dat 16 50/mV 16 0 0 105 0 A\nvl_2.dat 16 100/mV 16 0 0 105 0 B\n");
+    int16_t a[10], b[30];
+    for (int i = 0; i < 10; i++) a[i] = (int16_t)i;
+    for (int i = 0; i < 15; i++) b[2 * i] = b[2 * i + 1] = (int16_t)i;
+    snprintf(p, sizeof p, "%s/vl_1.dat", g_tmp);
+    FILE *f = fopen(p, "wb");
+    fwrite(a, 2, 10, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/vl_2.dat", g_tmp);
+    f = fopen(p, "wb");
+    fwrite(b, 2, 30, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/vl", g_tmp);
+    aiecg_record *r = open_rec(p, NULL);
+    CHECK(r != NULL);
+    if (!r) return;
+    CHECK_INT(aiecg_record_nsamples(r), 30);
+    const float *A = aiecg_record_lead_data(r, 0), *B = aiecg_record_lead_data(r, 1);
+    for (int t = 0; t < 15; t++) CHECK(isnan(A[t])); /* A is absent from vl_1, and from the gap */
+    for (int t = 0; t < 10; t++) CHECK_NEAR(B[t], t / 100.0, 1e-6);
+    for (int t = 10; t < 15; t++) CHECK(isnan(B[t]));
+    for (int t = 0; t < 15; t++) {
+        CHECK_NEAR(A[15 + t], t / 50.0, 1e-6);
+        CHECK_NEAR(B[15 + t], t / 100.0, 1e-6);
+    }
+    /* A's gain differs from the layout's (50 vs 100): no single ADC plane can hold it */
+    CHECK(aiecg_record_lead_adc(r, 0) == NULL);
+    aiecg_lead_info li;
+    aiecg_record_lead_info(r, 1, &li);
+    CHECK_INT(li.checksum_state, AIECG_CHECKSUM_OK);
+    CHECK_STR(li.label, "B");
     aiecg_record_free(r);
 }
 
@@ -1038,6 +1098,7 @@ int main(void) {
     RUN(test_mitdb_rewrite_all);
     RUN(test_write_quantised);
     RUN(test_spf_annotations);
+    RUN(test_variable_layout);
     RUN(test_annotation_codec);
     RUN(test_memory_api);
     RUN(test_hostile);
