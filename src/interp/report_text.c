@@ -60,6 +60,29 @@ aiecg_status aiecg_result_text(const aiecg_result *r, char **out) {
     aiecg__quality_flags_string(r->quality.flags, flags, sizeof flags);
     aiecg__sbuf_printf(&b, "Quality   %s%s%s%s\n", aiecg__quality_verdict_name(r->quality.verdict),
                        flags[0] ? " (" : "", flags, flags[0] ? ")" : "");
+    int nflag = 0, col = 0;
+    for (int l = 0; l < r->quality.nleads && l < r->nleads; l++) {
+        const aiecg_lead_quality *q = &r->quality.lead[l];
+        if (!q->flags && q->verdict == AIECG_QUALITY_GOOD) continue;
+        char lf[160], item[256];
+        aiecg__quality_flags_string(q->flags, lf, sizeof lf);
+        int n = snprintf(item, sizeof item, "%s %s%s%s", r->lead_names[l], aiecg__quality_verdict_name(q->verdict),
+                         lf[0] ? " " : "", lf);
+        if (!nflag) {
+            aiecg__sbuf_puts(&b, "          leads: ");
+            col = 17;
+        } else if (col + n + 2 > 78) {
+            aiecg__sbuf_puts(&b, ",\n                 ");
+            col = 17;
+        } else {
+            aiecg__sbuf_puts(&b, ", ");
+            col += 2;
+        }
+        aiecg__sbuf_puts(&b, item);
+        col += n;
+        nflag++;
+    }
+    if (nflag) aiecg__sbuf_puts(&b, "\n");
     if (r->quality_notes[0]) aiecg__sbuf_printf(&b, "          %s\n", r->quality_notes);
     if (r->model_name)
         aiecg__sbuf_printf(&b, "Model     %s%s%s, leads %s, %d window%s (%s), %s\n", r->model_name,
