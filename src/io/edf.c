@@ -658,7 +658,7 @@ aiecg_status aiecg__edf_read_mem(const uint8_t *data, size_t len, const char *na
             s = aiecg__error_set(err, s, "%s: out of memory", name);
             goto done;
         }
-        int exact = fabs(b - llround(b)) < 1e-3 && gain > 0;
+        int exact = fabs(b) <= 1073741824.0 && fabs(b - llround(b)) < 1e-3 && gain > 0;
         int32_t *adc = aiecg_record_lead_adc_mut(r, k);
         float *mv = aiecg_record_lead_data_mut(r, k);
         for (int64_t i = 0; i < nsamples; i++) {
