@@ -1,0 +1,84 @@
+/*
+ * NEON GEMM for aarch64: the same blocking as gemm_avx2.c (KC blocks of K,
+ * B packed into contiguous zero-padded panels) with a 4x16 register tile
+ * (16 float32x4 accumulators of the 32 NEON registers). Each output element
+ * sums its K block in ascending order, so results do not depend on threads.
+ * Plain C twin: aiecg__gemm_ref in ops_ref.c. Compiled only for aarch64.
+ */
+#include "nn_int.h"
+
+#include <arm_neon.h>
+
+#define KC 256
+#define MR 4
+#define NR 16
+
+static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *a, int64_t lda,
+                                                         const float *bp, float *c, int64_t ldc, int nr,
+                                                         int first) {
+    float32x4_t acc[MR][4];
+    for (int r = 0; r < MR; r++)
+        for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0.0f);
+    for (int64_t p = 0; p < kc; p++) {
+        float32x4_t b0 = vld1q_f32(bp + p * NR), b1 = vld1q_f32(bp + p * NR + 4);
+        float32x4_t b2 = vld1q_f32(bp + p * NR + 8), b3 = vld1q_f32(bp + p * NR + 12);
+        for (int r = 0; r < mr; r++) {
+            float32x4_t av = vdupq_n_f32(a[r * lda + p]);
+            acc[r][0] = vfmaq_f32(acc[r][0], av, b0);
+            acc[r][1] = vfmaq_f32(acc[r][1], av, b1);
+            acc[r][2] = vfmaq_f32(acc[r][2], av, b2);
+            acc[r][3] = vfmaq_f32(acc[r][3], av, b3);
+        }
+    }
+    float tmp[NR];
+    for (int r = 0; r < mr; r++) {
+        float *cr = c + r * ldc;
+        for (int q = 0; q < 4; q++) vst1q_f32(tmp + 4 * q, acc[r][q]);
+        for (int j = 0; j < nr; j++) cr[j] = first ? tmp[j] : cr[j] + tmp[j];
+    }
+}
+
+static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_t col, int nr, float *bp) {
+    for (int64_t p = 0; p < kc; p++) {
+        const float *src = g->brow ? g->brow[p0 + p] + g->b_col0 + col : g->b + (p0 + p) * g->ldb + col;
+        float *dst = bp + p * NR;
+        int j = 0;
+        for (; j < nr; j++) dst[j] = src[j];
+        for (; j < NR; j++) dst[j] = 0.0f;
+    }
+}
+
+void aiecg__gemm_neon(const aiecg__gemm_args *g) {
+    if (g->k == 0)
+        for (int64_t i = 0; i < g->m; i++)
+            for (int64_t j = 0; j < g->n; j++) g->c[i * g->ldc + j] = 0.0f;
+    _Alignas(64) float bp[KC * NR];
+    for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+        int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+        for (int64_t j = 0; j < g->n; j += NR) {
+            int nr = (int)(g->n - j < NR ? g->n - j : NR);
+            pack_b(g, p0, kc, j, nr, bp);
+            for (int64_t i = 0; i < g->m; i += MR) {
+                int mr = (int)(g->m - i < MR ? g->m - i : MR);
+                const float *a = g->a + i * g->lda + p0;
+                float *c = g->c + i * g->ldc + j;
+                switch (mr) {
+                case 4: kernel(4, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 3: kernel(3, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 2: kernel(2, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                default: kernel(1, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                }
+            }
+        }
+    }
+    for (int64_t i = 0; i < g->m; i++) {
+        float *c = g->c + i * g->ldc;
+        for (int64_t j = 0; j < g->n; j++) {
+            float v = c[j];
+            if (g->bias_m) v += g->bias_m[i];
+            if (g->bias_n) v += g->bias_n[j];
+            if (g->res) v += g->res[i * g->ldr + j];
+            c[j] = aiecg__act_apply(g->act, v, g->act_a, g->act_b);
+        }
+    }
+}
