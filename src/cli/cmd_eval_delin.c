@@ -151,10 +151,15 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         help(stderr);
         return CLI_USAGE;
     }
-    static char names[MAX_RECORDS][64];
+    char(*names)[64] = calloc(MAX_RECORDS, sizeof *names);
+    if (!names) {
+        cli_errorf("eval delineation", "out of memory");
+        return CLI_FAIL;
+    }
     int nrec = list ? parse_list(list, names, MAX_RECORDS) : records_file(db, names, MAX_RECORDS);
     if (nrec < 0) {
         cli_errorf("eval delineation", "bad --records list '%s' (e.g. 1-100,120)", list);
+        free(names);
         return CLI_USAGE;
     }
     if (nrec == 0) nrec = parse_list("1-200", names, MAX_RECORDS);
@@ -263,5 +268,6 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         print_table("reference: multi-lead (2nd-earliest onset / 2nd-latest offset over 12 leads)", &s_ml);
         print_table("single-lead delineation, each lead vs its own annotation", &s_pl);
     }
+    free(names);
     return scored > 0 && failed == 0 ? CLI_OK : CLI_FAIL;
 }
