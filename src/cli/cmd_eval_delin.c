@@ -254,6 +254,11 @@ int aiecg_cli_eval_delineation(int argc, char **argv) {
         for (int l = 0; l < 12; l++) aiecg_free(ref[l]);
         aiecg_record_free(rec);
     }
+    if (scored == 0) {
+        cli_errorf("eval delineation", "no record of %s could be scored (%d failed)", db, failed);
+        free(names);
+        return CLI_FAIL;
+    }
     if (json) {
         printf("{\n  \"records_scored\": %d,\n  \"records_failed\": %d,\n  \"tolerance_ms\": %g,\n  \"beats\": \"%s\",\n",
                scored, failed, tol, use_ref ? "ref" : "detect");
