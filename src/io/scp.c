@@ -700,6 +700,9 @@ aiecg_status aiecg__scp_read_mem(const uint8_t *data, size_t len, const char *na
     aiecg_record *rec = NULL;
     int32_t *raw = NULL, *ref = NULL;
     double *acc = NULL;
+    wave w6, w5;
+    memset(&w6, 0, sizeof w6);
+    memset(&w5, 0, sizeof w5);
     aiecg_status s;
     if ((s = read_pointers(p)) || (s = read_section2(p)) || (s = read_section3(p)) || (s = read_section4(p)))
         goto done;
@@ -707,8 +710,6 @@ aiecg_status aiecg__scp_read_mem(const uint8_t *data, size_t len, const char *na
         s = aiecg__error_set(err, AIECG_ERR_NOT_FOUND, "%s: no section 6 (rhythm data)", p->name);
         goto done;
     }
-    wave w6, w5;
-    memset(&w5, 0, sizeof w5);
     if ((s = read_wave_header(p, 6, &w6))) goto done;
     int use_ref = p->refbeat_used && p->s[5].present && p->s[4].present;
     if (use_ref && (s = read_wave_header(p, 5, &w5))) goto done;
