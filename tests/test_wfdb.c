@@ -887,6 +887,13 @@ static aiecg_status mem_read(const char *hdr, const void *dat, size_t dlen, aiec
         aiecg_record_free(r_);                                                                     \
     } while (0)
 
+static int g_warnings;
+static void count_warnings(void *user, aiecg_log_level level, const char *msg) {
+    (void)user;
+    (void)msg;
+    if (level == AIECG_LOG_WARN) g_warnings++;
+}
+
 static void test_hostile(void) {
     int16_t dat[1000];
     for (int i = 0; i < 1000; i++) dat[i] = (int16_t)(i - 500);
@@ -912,6 +919,20 @@ static void test_hostile(void) {
         CHECK(strstr(js, "\"checksums\": \"mismatch\"") != NULL);
         aiecg_free(js);
         aiecg_record_free(r);
+    }
+    /* both mismatches go to the logger as warnings (init 7 is not the first sample either) */
+    {
+        aiecg_read_options o = aiecg_read_options_default();
+        o.logger.fn = count_warnings;
+        o.logger.user = NULL;
+        o.logger.min_level = AIECG_LOG_WARN;
+        g_warnings = 0;
+        const char *hdr = "t 1 100 1000\nt.dat 16 100/mV 16 0 7 1234 0 II\n";
+        const void *files[1] = {dat};
+        size_t lens[1] = {sizeof dat};
+        CHECK_OK(aiecg_wfdb_read_memory(hdr, strlen(hdr), files, lens, 1, &o, &r, &e), &e);
+        aiecg_record_free(r);
+        CHECK_INT(g_warnings, 2);
     }
     /* invalid sample -32768 -> NaN */
     dat[10] = -32768;

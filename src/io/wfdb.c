@@ -458,6 +458,15 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
                 li.checksum_state = (int16_t)(uint16_t)(sum & 0xffff) == (int16_t)sg->checksum
                                         ? AIECG_CHECKSUM_OK
                                         : AIECG_CHECKSUM_BAD;
+            /* WFDB only warns on these too; the record keeps the declared value */
+            if (sg->init_given && buf && have > 0 && buf[off] != sg->init)
+                aiecg__log(opt ? &opt->logger : NULL, AIECG_LOG_WARN,
+                           "%s: signal %d (%s): first stored sample %d differs from the initial value %lld",
+                           hname, i, sg->desc, (int)buf[off], (long long)sg->init);
+            if (li.checksum_state == AIECG_CHECKSUM_BAD)
+                aiecg__log(opt ? &opt->logger : NULL, AIECG_LOG_WARN,
+                           "%s: signal %d (%s): checksum %d in the header, %d in the samples", hname, i,
+                           sg->desc, sg->checksum, (int)(int16_t)(uint16_t)(sum & 0xffff));
             if ((s = aiecg_record_set_lead(rec, i, &li))) {
                 aiecg__error_set(err, s, "%s: out of memory for lead %d", hname, i);
                 break;
