@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Library warnings (checksum or initial-value mismatch) go to stderr. */
+static void warn_to_stderr(void *user, aiecg_log_level level, const char *msg) {
+    (void)user;
+    (void)level;
+    fprintf(stderr, "aiecg %s: warning: %s\n", "convert", msg);
+}
+
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg convert IN OUT [--to FORMAT] [--from FORMAT] [--wfdb-format 16|212]\n"
@@ -37,7 +44,11 @@ static int need(int i, int argc, const char *opt) {
 int aiecg_cli_convert(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     aiecg_read_options ro = aiecg_read_options_default();
+    ro.logger.fn = warn_to_stderr;
+    ro.logger.min_level = AIECG_LOG_WARN;
     aiecg_write_options wo = aiecg_write_options_default();
+    wo.logger.fn = warn_to_stderr;
+    wo.logger.min_level = AIECG_LOG_INFO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {

@@ -8,6 +8,13 @@
 
 #include <string.h>
 
+/* Library warnings (checksum or initial-value mismatch) go to stderr. */
+static void warn_to_stderr(void *user, aiecg_log_level level, const char *msg) {
+    (void)user;
+    (void)level;
+    fprintf(stderr, "aiecg %s: warning: %s\n", "info", msg);
+}
+
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg info RECORD [--annotator EXT] [--format FORMAT] [--no-annotations]\n"
@@ -26,6 +33,8 @@ static void help(FILE *f) {
 int aiecg_cli_info(int argc, char **argv) {
     const char *path = NULL;
     aiecg_read_options opt = aiecg_read_options_default();
+    opt.logger.fn = warn_to_stderr;
+    opt.logger.min_level = AIECG_LOG_WARN;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
