@@ -485,8 +485,9 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
         thr[k] = aiecg_result_label_threshold(res0, k);
         if (!isfinite(thr[k])) thr[k] = 0.5;
     }
-    printf("aiecg eval ptbxl: %d records of fold(s) %s, model %s, %d labels\n", nrec, folds_s,
-           aiecg_result_model(res0), nlab);
+    char model_name[512];
+    snprintf(model_name, sizeof model_name, "%s", aiecg_result_model(res0));
+    printf("aiecg eval ptbxl: %d records of fold(s) %s, model %s, %d labels\n", nrec, folds_s, model_name, nlab);
     aiecg_result_free(res0);
     aiecg_record_free(r0);
 
@@ -563,6 +564,23 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     for (int s = 0; s < 7; s++)
         if (set_n[s]) printf("  %s %.4f (%d)", set_names[s], set_sum[s] / set_n[s], set_n[s]);
     printf("\n");
+    /* the training framework's own fold-8 figures, when the model file carries them */
+    {
+        char mp[4096];
+        snprintf(mp, sizeof mp, "%s/%s", aiecg_analyzer_models_dir(an), model_name);
+        aiecg_model *mdl = NULL;
+        if (aiecg_model_load(mp, &mdl, NULL) == AIECG_OK) {
+            int any = 0;
+            for (int s = 0; s < 7; s++) {
+                char key[64];
+                snprintf(key, sizeof key, "aiecg.val.macro_auc.%s", set_names[s]);
+                const char *v = aiecg_model_meta(mdl, key);
+                if (v) printf("%s %s %s", any++ ? "" : "training framework (aiecg.val.macro_auc):", set_names[s], v);
+            }
+            if (any) printf("\n");
+            aiecg_model_free(mdl);
+        }
+    }
 
     int rc = CLI_OK;
     if (npy) {
