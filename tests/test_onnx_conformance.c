@@ -231,7 +231,7 @@ static void test_conformance(void) {
     walk("pytorch-converted");
     printf("conformance: %d cases run, %d passed, %d skipped (unsupported)\n", nrun, npass, nskip);
     CHECK_INT(nfail, 0);
-    CHECK(nrun > 100);
+    if (!getenv("AIECG_CONFORMANCE_ONLY")) CHECK(nrun > 100);
 }
 
 int main(void) {

@@ -14,8 +14,8 @@
 #define NR 16
 
 static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *a, int64_t lda,
-                                                         const float *bp, float *c, int64_t ldc, int nr,
-                                                         int first) {
+                                                         const float *bp, int nr, int first,
+                                                         const aiecg__gemm_args *g, int64_t i0, int64_t j0) {
     float32x4_t acc[MR][4];
     for (int r = 0; r < MR; r++)
         for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0.0f);
@@ -32,53 +32,45 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
     }
     float tmp[NR];
     for (int r = 0; r < mr; r++) {
-        float *cr = c + r * ldc;
         for (int q = 0; q < 4; q++) vst1q_f32(tmp + 4 * q, acc[r][q]);
-        for (int j = 0; j < nr; j++) cr[j] = first ? tmp[j] : cr[j] + tmp[j];
+        for (int j = 0; j < nr; j++) {
+            float *cp = aiecg__gemm_c(g, i0 + r, j0 + j);
+            *cp = first ? tmp[j] : *cp + tmp[j];
+        }
     }
 }
 
 static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_t col, int nr, float *bp) {
     for (int64_t p = 0; p < kc; p++) {
-        const float *src = g->brow ? g->brow[p0 + p] + g->b_col0 + col : g->b + (p0 + p) * g->ldb + col;
         float *dst = bp + p * NR;
         int j = 0;
-        for (; j < nr; j++) dst[j] = src[j];
+        for (; j < nr; j++) dst[j] = *aiecg__gemm_b(g, p0 + p, col + j);
         for (; j < NR; j++) dst[j] = 0.0f;
     }
 }
 
 void aiecg__gemm_neon(const aiecg__gemm_args *g) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
     if (g->k == 0)
         for (int64_t i = 0; i < g->m; i++)
-            for (int64_t j = 0; j < g->n; j++) g->c[i * g->ldc + j] = 0.0f;
+            for (int64_t j = cb; j < ce; j++) *aiecg__gemm_c(g, i, j) = 0.0f;
     _Alignas(64) float bp[KC * NR];
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
         int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
-        for (int64_t j = 0; j < g->n; j += NR) {
-            int nr = (int)(g->n - j < NR ? g->n - j : NR);
+        for (int64_t j = cb; j < ce; j += NR) {
+            int nr = (int)(ce - j < NR ? ce - j : NR);
             pack_b(g, p0, kc, j, nr, bp);
             for (int64_t i = 0; i < g->m; i += MR) {
                 int mr = (int)(g->m - i < MR ? g->m - i : MR);
                 const float *a = g->a + i * g->lda + p0;
-                float *c = g->c + i * g->ldc + j;
                 switch (mr) {
-                case 4: kernel(4, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
-                case 3: kernel(3, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
-                case 2: kernel(2, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
-                default: kernel(1, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0); break;
+                case 4: kernel(4, kc, a, g->lda, bp, nr, p0 == 0, g, i, j); break;
+                case 3: kernel(3, kc, a, g->lda, bp, nr, p0 == 0, g, i, j); break;
+                case 2: kernel(2, kc, a, g->lda, bp, nr, p0 == 0, g, i, j); break;
+                default: kernel(1, kc, a, g->lda, bp, nr, p0 == 0, g, i, j); break;
                 }
             }
         }
     }
-    for (int64_t i = 0; i < g->m; i++) {
-        float *c = g->c + i * g->ldc;
-        for (int64_t j = 0; j < g->n; j++) {
-            float v = c[j];
-            if (g->bias_m) v += g->bias_m[i];
-            if (g->bias_n) v += g->bias_n[j];
-            if (g->res) v += g->res[i * g->ldr + j];
-            c[j] = aiecg__act_apply(g->act, v, g->act_a, g->act_b);
-        }
-    }
+    for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
 }

@@ -266,19 +266,42 @@ void aiecg__conv_ref(const aiecg__conv_geom *g, const float *x, const float *w, 
                      const float *res, float *y, int act, float act_a, float act_b);
 float aiecg__act_apply(int act, float v, float a, float b);
 
-/* gemm.c: C[m][n] = sum_k A[m][k] B[k][n] (+ bias[m] or bias[n]), row-major with strides. */
+/*
+ * C[m][n] = sum_k A[m][k] B[k][n] (+ bias, residual, act), row-major with strides.
+ * Columns may be split into segments of `seg` columns (a batch folded into N):
+ * column j lives in segment q = j / seg at offset t = j % seg, and segment q of
+ * B rows / C / residual starts q * b_seg / c_seg / r_seg elements further.
+ * Only columns [col_begin, col_end) are computed (tasks own disjoint ranges).
+ */
 typedef struct aiecg__gemm_args {
     int64_t m, n, k;
     const float *a; int64_t lda;       /* A[m][k] */
     const float *b; int64_t ldb;       /* B[k][n] */
-    const float *const *brow;          /* optional: row p of B is brow[p] + b_col0 */
-    int64_t b_col0;
+    const float *const *brow;          /* optional: row p of B starts at brow[p] */
     float *c; int64_t ldc;
     const float *bias_m;               /* per-row bias, or NULL */
-    const float *bias_n;               /* per-column bias, or NULL */
+    const float *bias_n;               /* per-column bias (global column), or NULL */
     const float *res; int64_t ldr;     /* residual added before act, or NULL */
     int act; float act_a, act_b;
+    int64_t seg, b_seg, c_seg, r_seg;  /* seg 0: one segment of n columns */
+    int64_t col_begin, col_end;        /* col_end 0: all n */
 } aiecg__gemm_args;
+
+static inline int64_t aiecg__gemm_seglen(const aiecg__gemm_args *g) { return g->seg > 0 ? g->seg : (g->n > 0 ? g->n : 1); }
+static inline const float *aiecg__gemm_b(const aiecg__gemm_args *g, int64_t p, int64_t j) {
+    int64_t s = aiecg__gemm_seglen(g), q = j / s;
+    return (g->brow ? g->brow[p] : g->b + p * g->ldb) + q * g->b_seg + (j - q * s);
+}
+static inline float *aiecg__gemm_c(const aiecg__gemm_args *g, int64_t i, int64_t j) {
+    int64_t s = aiecg__gemm_seglen(g), q = j / s;
+    return g->c + q * g->c_seg + i * g->ldc + (j - q * s);
+}
+static inline const float *aiecg__gemm_r(const aiecg__gemm_args *g, int64_t i, int64_t j) {
+    int64_t s = aiecg__gemm_seglen(g), q = j / s;
+    return g->res + q * g->r_seg + i * g->ldr + (j - q * s);
+}
+/* Applies bias/residual/activation to columns [j0, j1) of row i, segment by segment (plain C). */
+void aiecg__gemm_epilogue_ref(const aiecg__gemm_args *g, int64_t i, int64_t j0, int64_t j1);
 
 void aiecg__gemm_ref(const aiecg__gemm_args *g);
 #if defined(__x86_64__) || defined(_M_X64)

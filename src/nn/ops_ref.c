@@ -239,23 +239,41 @@ static void epilogue(float *y, int64_t n, const float *res, int act, float aa, f
         for (int64_t i = 0; i < n; i++) y[i] = aiecg__act_apply(act, y[i], aa, ab);
 }
 
-void aiecg__gemm_ref(const aiecg__gemm_args *g) {
-    for (int64_t i = 0; i < g->m; i++) {
-        float *c = g->c + i * g->ldc;
-        for (int64_t j = 0; j < g->n; j++) c[j] = 0.0f;
-        const float *a = g->a + i * g->lda;
-        for (int64_t p = 0; p < g->k; p++) {
-            const float *b = g->brow ? g->brow[p] + g->b_col0 : g->b + p * g->ldb;
-            float av = a[p];
-            for (int64_t j = 0; j < g->n; j++) c[j] += av * b[j];
-        }
-        for (int64_t j = 0; j < g->n; j++) {
-            float v = c[j];
+void aiecg__gemm_epilogue_ref(const aiecg__gemm_args *g, int64_t i, int64_t j0, int64_t j1) {
+    int64_t s = aiecg__gemm_seglen(g);
+    for (int64_t j = j0; j < j1;) {
+        int64_t end = (j / s + 1) * s;
+        if (end > j1) end = j1;
+        float *c = aiecg__gemm_c(g, i, j);
+        const float *r = g->res ? aiecg__gemm_r(g, i, j) : NULL;
+        for (int64_t t = 0; t < end - j; t++) {
+            float v = c[t];
             if (g->bias_m) v += g->bias_m[i];
-            if (g->bias_n) v += g->bias_n[j];
-            if (g->res) v += g->res[i * g->ldr + j];
-            c[j] = aiecg__act_apply(g->act, v, g->act_a, g->act_b);
+            if (g->bias_n) v += g->bias_n[j + t];
+            if (r) v += r[t];
+            c[t] = aiecg__act_apply(g->act, v, g->act_a, g->act_b);
         }
+        j = end;
+    }
+}
+
+void aiecg__gemm_ref(const aiecg__gemm_args *g) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    for (int64_t i = 0; i < g->m; i++) {
+        const float *a = g->a + i * g->lda;
+        for (int64_t j = cb; j < ce;) {
+            int64_t end = (j / s + 1) * s;
+            if (end > ce) end = ce;
+            float *c = aiecg__gemm_c(g, i, j);
+            for (int64_t t = 0; t < end - j; t++) c[t] = 0.0f;
+            for (int64_t p = 0; p < g->k; p++) {
+                const float *b = aiecg__gemm_b(g, p, j);
+                float av = a[p];
+                for (int64_t t = 0; t < end - j; t++) c[t] += av * b[t];
+            }
+            j = end;
+        }
+        aiecg__gemm_epilogue_ref(g, i, cb, ce);
     }
 }
 
@@ -263,6 +281,16 @@ void aiecg__gemm_ref(const aiecg__gemm_args *g) {
 static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
 
 static size_t esize(int dt) { return dt == AIECG__DT_I64 ? 8 : 4; }
+
+/* Length of one stride phase of the zero-padded input row. */
+static int64_t conv_phase_len(const aiecg__conv_geom *geo) {
+    int64_t s = geo->sw;
+    int64_t wp = geo->iw + geo->pw + (geo->ow - 1) * s + (geo->kw - 1) * geo->dw + 1;
+    return (wp + s - 1) / s;
+}
+
+/* Fold the batch into GEMM columns when one item's output is too short to fill tiles. */
+static int conv_fold(const aiecg__conv_geom *geo) { return geo->n > 1 && geo->ow < 256; }
 
 aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err) {
     const aiecg__nn_attr *a = &n->a;
@@ -292,22 +320,26 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             const float *w = IN(1), *b = IN(2);
             int64_t cig = geo.cin / geo.group, cog = geo.cout / geo.group;
             int64_t s = geo.sw, d = geo.dw;
-            int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * d + 1; /* padded row */
-            int64_t pl = (wp + s - 1) / s;     /* length of one polyphase row */
-            float *xp = x->scratch;            /* [s][cig][pl] */
-            const float **brow = (const float **)(void *)(xp + ((s * cig * pl + 16 + 15) & ~(int64_t)15));
-            for (int64_t b0 = 0; b0 < geo.n; b0++)
+            int64_t pl = conv_phase_len(&geo);
+            int64_t bseg = (s * cig * pl + 15) & ~(int64_t)15; /* one batch item's polyphase copy */
+            int64_t nfold = conv_fold(&geo) ? geo.n : 1;   /* batch items folded into GEMM columns */
+            float *xp = x->scratch;                          /* [nfold][s][cig][pl] */
+            const float **brow = (const float **)(void *)(xp + nfold * bseg + 16);
+            for (int64_t b0 = 0; b0 < geo.n; b0 += nfold)
                 for (int64_t gr = 0; gr < geo.group; gr++) {
-                    const float *xin = (const float *)px + (b0 * geo.cin + gr * cig) * geo.iw;
-                    /* zero-padded, de-interleaved by stride phase: B row (ci,k) is contiguous */
-                    for (int64_t ph = 0; ph < s; ph++)
-                        for (int64_t ci = 0; ci < cig; ci++) {
-                            float *dst = xp + (ph * cig + ci) * pl;
-                            for (int64_t m = 0; m < pl; m++) {
-                                int64_t pos = m * s + ph - geo.pw;
-                                dst[m] = pos >= 0 && pos < geo.iw ? xin[ci * geo.iw + pos] : 0.0f;
+                    for (int64_t bi = 0; bi < nfold; bi++) {
+                        const float *xin = (const float *)px + ((b0 + bi) * geo.cin + gr * cig) * geo.iw;
+                        /* zero-padded, de-interleaved by stride phase: B row (ci,k) is contiguous */
+                        for (int64_t ph = 0; ph < s; ph++)
+                            for (int64_t ci = 0; ci < cig; ci++) {
+                                float *dst = xp + bi * bseg + (ph * cig + ci) * pl;
+                                const float *src = xin + ci * geo.iw;
+                                for (int64_t m = 0; m < pl; m++) {
+                                    int64_t pos = m * s + ph - geo.pw;
+                                    dst[m] = pos >= 0 && pos < geo.iw ? src[pos] : 0.0f;
+                                }
                             }
-                        }
+                    }
                     for (int64_t ci = 0; ci < cig; ci++)
                         for (int64_t k = 0; k < geo.kw; k++) {
                             int64_t off = k * d;
@@ -315,7 +347,7 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                         }
                     aiecg__gemm_args ga = {0};
                     ga.m = cog;
-                    ga.n = geo.ow;
+                    ga.n = nfold * geo.ow;
                     ga.k = cig * geo.kw;
                     ga.a = w + gr * cog * cig * geo.kw;
                     ga.lda = cig * geo.kw;
@@ -328,6 +360,10 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                     ga.act = a->act;
                     ga.act_a = a->act_a;
                     ga.act_b = a->act_b;
+                    ga.seg = geo.ow;
+                    ga.b_seg = bseg;
+                    ga.c_seg = geo.cout * geo.ow;
+                    ga.r_seg = geo.cout * geo.ow;
                     run_gemm(x, &ga);
                 }
         } else {
@@ -439,6 +475,47 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         int64_t m = ys->d[0], nn = ys->d[1], k = a->trans_a ? xs->d[0] : xs->d[1];
         const float *A = px, *B = IN(1), *C = IN(2);
         float *Y = py;
+        int64_t nc = C ? aiecg__nn_numel(sh[n->in[2]].d, sh[n->in[2]].ndim) : 0;
+        int row_bias = !C || (a->beta == 1.0f && nc == nn && sh[n->in[2]].d[sh[n->in[2]].ndim - 1] == nn);
+        if (x->fast && !a->trans_a && a->alpha == 1.0f && row_bias) {
+            aiecg__gemm_args ga = {0};
+            if (a->trans_b) { /* Y^T = W A^T: rows of W are contiguous, batch rows are column segments */
+                ga.m = nn;
+                ga.n = m;
+                ga.k = k;
+                ga.a = B;
+                ga.lda = k;
+                ga.b = A;
+                ga.ldb = 1;
+                ga.seg = 1;
+                ga.b_seg = k;
+                ga.c = Y;
+                ga.ldc = 1;
+                ga.c_seg = nn;
+                ga.bias_m = C;
+                ga.res = res;
+                ga.ldr = 1;
+                ga.r_seg = nn;
+            } else {
+                ga.m = m;
+                ga.n = nn;
+                ga.k = k;
+                ga.a = A;
+                ga.lda = k;
+                ga.b = B;
+                ga.ldb = nn;
+                ga.c = Y;
+                ga.ldc = nn;
+                ga.bias_n = C;
+                ga.res = res;
+                ga.ldr = nn;
+            }
+            ga.act = a->act;
+            ga.act_a = a->act_a;
+            ga.act_b = a->act_b;
+            run_gemm(x, &ga);
+            return AIECG_OK;
+        }
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < nn; j++) {
                 float acc = 0.0f;
@@ -708,19 +785,19 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
 
 size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
                               const aiecg__nn_shape *sh, int fast) {
+    (void)g;
     if (!fast || n->op != AIECG__OP_CONV) return 0;
     const aiecg__nn_shape *xs = &sh[n->in[0]], *ws = &sh[n->in[1]];
     aiecg__conv_geom geo;
     if (aiecg__nn_conv_geom(n, xs, ws->d[0], n->a.nspatial == 2 ? ws->d[2] : 1, ws->d[ws->ndim - 1], 0,
                             &geo, NULL))
         return 0;
-    if (geo.kh != 1 || geo.ih != 1) return 0;
-    int64_t cig = geo.cin / geo.group, s = geo.sw;
-    int64_t wp = geo.iw + geo.pw + (geo.ow - 1) * s + (geo.kw - 1) * geo.dw + 1;
-    int64_t pl = (wp + s - 1) / s;
-    /* polyphase copy + row pointer table (pointers counted as 2 floats) */
-    return (size_t)(((s * cig * pl + 16 + 15) & ~(int64_t)15) + 2 * cig * geo.kw + 16);
-    (void)g;
+    if (geo.kh != 1 || geo.ih == 0 || geo.ih != 1) return 0;
+    int64_t cig = geo.cin / geo.group;
+    int64_t bseg = (geo.sw * cig * conv_phase_len(&geo) + 15) & ~(int64_t)15;
+    int64_t nfold = conv_fold(&geo) ? geo.n : 1;
+    /* polyphase copies + row pointer table (a pointer counted as 2 floats) */
+    return (size_t)(nfold * bseg + 16 + 2 * cig * geo.kw + 16);
 }
 
 /* ---- threaded GEMM driver: tasks own disjoint column ranges of C ------ */
@@ -734,13 +811,8 @@ static void gemm_task(void *ctx, int task, int thread) {
     (void)thread;
     const gemm_job *j = ctx;
     aiecg__gemm_args sub = *j->ga;
-    int64_t j0 = (int64_t)task * j->chunk, j1 = AIECG__MIN(j0 + j->chunk, j->ga->n);
-    sub.n = j1 - j0;
-    sub.c += j0;
-    if (sub.bias_n) sub.bias_n += j0;
-    if (sub.res) sub.res += j0;
-    if (!sub.brow) sub.b += j0;
-    else sub.b_col0 += j0;
+    sub.col_begin = (int64_t)task * j->chunk;
+    sub.col_end = AIECG__MIN(sub.col_begin + j->chunk, j->ga->n);
     j->fn(&sub);
 }
 
