@@ -372,6 +372,46 @@ static void test_out_of_memory(void) {
     aiecg_record_free(rec);
 }
 
+
+/* Odd shapes: every accepted fs and lead count, exactly 2.5 s, unknown leads, a 64-lead record. */
+static void test_odd_shapes(void) {
+    static const struct {
+        int nleads;
+        double fs, seconds;
+        int kind;
+    } cases[] = {{1, 50, 2.5, 1}, {2, 2000, 2.5, 1}, {3, 128, 12.3, 0}, {12, 1000, 2.5, 1}, {64, 100, 3, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        aiecg_record *rec = NULL;
+        int64_t n = (int64_t)(cases[c].fs * cases[c].seconds);
+        CHECK_OK(aiecg_record_new(cases[c].nleads, n, cases[c].fs, 0, &rec, NULL), NULL);
+        if (!rec) continue;
+        uint64_t st = 99;
+        for (int l = 0; l < cases[c].nleads; l++) {
+            float *x = aiecg_record_lead_data_mut(rec, l);
+            for (int64_t i = 0; i < n; i++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                x[i] = cases[c].kind ? (float)((double)(st >> 11) / 9007199254740992.0 - 0.5) : 0.0f;
+            }
+        }
+        aiecg_result *r = analyze(rec);
+        CHECK(r != NULL);
+        if (r) {
+            char *js = NULL, *txt = NULL, *fh = NULL, *svg = NULL;
+            CHECK_OK(aiecg_result_json(r, 0, &js), NULL);
+            CHECK_OK(aiecg_result_text(r, &txt), NULL);
+            CHECK_OK(aiecg_result_fhir(r, &fh, NULL), NULL);
+            CHECK_OK(aiecg_result_svg(r, NULL, &svg, NULL), NULL);
+            CHECK_INT(count_confident(r), 0); /* noise or silence: nothing but quality statements */
+            aiecg_free(js);
+            aiecg_free(txt);
+            aiecg_free(fh);
+            aiecg_free(svg);
+        }
+        aiecg_result_free(r);
+        aiecg_record_free(rec);
+    }
+}
+
 static void test_invalid_args(void) {
     aiecg_result *r = (aiecg_result *)1;
     aiecg_error err;
@@ -416,6 +456,7 @@ int main(void) {
     RUN(test_ptbxl_100hz);
     RUN(test_mitdb_two_lead);
     RUN(test_unusable_inputs);
+    RUN(test_odd_shapes);
     RUN(test_short_and_resampled);
     RUN(test_threads_identical);
     RUN(test_model_matches_pytorch);
