@@ -152,7 +152,7 @@ static void test_ludb(void) {
     } lim[] = {
         {AIECG_FID_P_ON, 0.95, 0.935, 3.5, 12.5},  {AIECG_FID_P_PEAK, 0.95, 0.935, 5.5, 12.5},
         {AIECG_FID_P_OFF, 0.95, 0.935, 6.5, 16.0}, {AIECG_FID_QRS_ON, 0.995, 0.995, 1.5, 13.0},
-        {AIECG_FID_QRS_PEAK, 0.995, 0.995, 6.5, 15.0}, {AIECG_FID_QRS_OFF, 0.995, 0.995, 1.5, 10.5},
+        {AIECG_FID_QRS_PEAK, 0.995, 0.995, 7.0, 13.0}, {AIECG_FID_QRS_OFF, 0.995, 0.995, 1.5, 10.5},
         {AIECG_FID_T_ON, 0.98, 0.98, 4.0, 26.5},  {AIECG_FID_T_PEAK, 0.98, 0.98, 8.5, 24.0},
         {AIECG_FID_T_OFF, 0.98, 0.98, 4.0, 25.5},
     };

@@ -52,6 +52,9 @@
 #ifndef QRS_OFF_BIAS_MS
 #define QRS_OFF_BIAS_MS 5.0 /* calibrated shift of the offset */
 #endif
+#ifndef QRS_PEAK_MEDIAN
+#define QRS_PEAK_MEDIAN 1 /* QRS peak: median over leads of the largest-deflection times */
+#endif
 #ifndef P_MIN_MV
 #define P_MIN_MV 0.015 /* P hump prominence per lead (envelope / nleads), mV */
 #endif
@@ -231,6 +234,17 @@ static int delin_qrs(const delin_ctx *c, int64_t r, aiecg_waves *w) {
     int64_t pk = on;
     for (int64_t i = on; i <= off; i++)
         if (fabsf(x[i] - x[on]) > fabsf(x[pk] - x[on])) pk = i;
+    if (QRS_PEAK_MEDIAN && c->nleads > 2) {
+        float pks[AIECG_MAX_LEADS];
+        for (int l = 0; l < c->nleads; l++) {
+            const float *y = c->lp + (size_t)l * (size_t)n;
+            int64_t p = on;
+            for (int64_t i = on; i <= off; i++)
+                if (fabsf(y[i] - y[on]) > fabsf(y[p] - y[on])) p = i;
+            pks[l] = (float)p;
+        }
+        pk = (int64_t)llround(median_inplace(pks, c->nleads));
+    }
     w->qrs_on = on;
     w->qrs_peak = pk;
     w->qrs_off = off;
