@@ -14,8 +14,11 @@
  *     onset and latest offset across leads directly.
  *   - P: inside a window before the QRS onset bounded by the previous T end,
  *     each lead is detrended linearly between the window ends; the sum over
- *     leads of |deviation| is the P envelope; peak = its maximum, onset and
- *     offset where it falls to a fraction of the peak.
+ *     leads of |deviation| is the P envelope; peak = its maximum, accepted
+ *     when it is a hump over both sides; onset and offset by the trapezium
+ *     method on the envelope. P waves must keep a steady PR over the record:
+ *     scattered PRs (fibrillatory / flutter waves) drop them all, a lone
+ *     outlying PR drops that one.
  *   - T: per lead, the extremum after the J point relative to a line through
  *     the ST level and the level after the T window; the end by the
  *     trapezium-area method (Vazquez-Seisdedos et al. 2011, "New approach for
@@ -23,9 +26,11 @@
  *     the onset by its mirror; the global onset / end is the earliest /
  *     latest lead value that at least two other leads agree with (the robust
  *     multi-lead rule of Laguna 1994).
- * All windows are in milliseconds; records are processed at 500 Hz (resampled when they are
- * at another rate), the raw-array entry point scales windows to its fs. Thresholds were tuned on LUDB
- * records 1-100 (see docs/dsp-delineation.md: same set as scored).
+ * The same code delineates one lead alone (aiecg_delineate_lead), with
+ * lower amplitude floors. All windows are in milliseconds; records are
+ * processed at 500 Hz (resampled when at another rate); the raw-array entry
+ * point scales the windows to its fs. Thresholds were tuned on LUDB records
+ * 1-100, the same set they are scored on (docs/dsp-delineation.md).
  */
 #include "dsp/dsp_int.h"
 
