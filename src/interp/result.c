@@ -351,6 +351,9 @@ aiecg_status aiecg_result_json(const aiecg_result *r, unsigned flags, char **out
             jw_kv_num(&w, "time_s", (double)r->beats[i].sample / r->fs, 3);
             char lb[2] = {r->beats[i].label ? r->beats[i].label : 'Q', 0};
             jw_kv_str(&w, "label", lb);
+            aiecg__jw_key(&w, "family");
+            aiecg__jw_int(&w, r->beats[i].family);
+            jw_kv_num(&w, "width_ms", r->beats[i].width_ms, 0);
             aiecg__jw_obj_end(&w);
         }
         aiecg__jw_arr_end(&w);
