@@ -15,33 +15,33 @@
 extern "C" {
 #endif
 
-/* Standard lead names. X(enum suffix, canonical name). */
-#define AIECG_LEAD_LIST(X)                                                     \
-    X(UNKNOWN, "?")                                                            \
-    X(I, "I")                                                                  \
-    X(II, "II")                                                                \
-    X(III, "III")                                                              \
-    X(AVR, "aVR")                                                              \
-    X(AVL, "aVL")                                                              \
-    X(AVF, "aVF")                                                              \
-    X(V1, "V1")                                                                \
-    X(V2, "V2")                                                                \
-    X(V3, "V3")                                                                \
-    X(V4, "V4")                                                                \
-    X(V5, "V5")                                                                \
-    X(V6, "V6")                                                                \
-    X(X, "X")                                                                  \
-    X(Y, "Y")                                                                  \
-    X(Z, "Z")                                                                  \
-    X(MLI, "MLI")                                                              \
-    X(MLII, "MLII")                                                            \
-    X(MLIII, "MLIII")                                                          \
-    X(V3R, "V3R")                                                              \
-    X(V4R, "V4R")                                                              \
-    X(V5R, "V5R")                                                              \
-    X(V7, "V7")                                                                \
-    X(V8, "V8")                                                                \
-    X(V9, "V9")
+/* Standard lead names. M(enum suffix, canonical name); the parameter is not X because X is a lead. */
+#define AIECG_LEAD_LIST(M)                                                     \
+    M(UNKNOWN, "?")                                                            \
+    M(I, "I")                                                                  \
+    M(II, "II")                                                                \
+    M(III, "III")                                                              \
+    M(AVR, "aVR")                                                              \
+    M(AVL, "aVL")                                                              \
+    M(AVF, "aVF")                                                              \
+    M(V1, "V1")                                                                \
+    M(V2, "V2")                                                                \
+    M(V3, "V3")                                                                \
+    M(V4, "V4")                                                                \
+    M(V5, "V5")                                                                \
+    M(V6, "V6")                                                                \
+    M(X, "X")                                                                  \
+    M(Y, "Y")                                                                  \
+    M(Z, "Z")                                                                  \
+    M(MLI, "MLI")                                                              \
+    M(MLII, "MLII")                                                            \
+    M(MLIII, "MLIII")                                                          \
+    M(V3R, "V3R")                                                              \
+    M(V4R, "V4R")                                                              \
+    M(V5R, "V5R")                                                              \
+    M(V7, "V7")                                                                \
+    M(V8, "V8")                                                                \
+    M(V9, "V9")
 
 typedef enum aiecg_lead {
 #define AIECG__LEAD_ENUM(e, s) AIECG_LEAD_##e,
