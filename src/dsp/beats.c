@@ -27,8 +27,11 @@
 #define MAX_FAM 24
 #define MAX_CLS_LEADS 3
 #define MEDIAN_MAX_BEATS 300
+#ifndef BEAT_FAMCORR
+#define BEAT_FAMCORR 0.85f
+#endif
 #ifndef BEAT_VRULE
-#define BEAT_VRULE (wide || cd < 0.7f) && off_time
+#define BEAT_VRULE wide && cd < 0.8f && off_time
 #endif
 
 static int cmp_float(const void *a, const void *b) {
@@ -151,9 +154,14 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
             int r40 = (int)lrint(0.04 * fs);
             for (int j = w - r40; j <= w + r40; j++)
                 if (j >= 0 && j < m && sl[j] > sl[cj]) cj = j;
+            /* extend over gaps of up to 30 ms below the threshold: the slope vanishes at the
+               apex of each wave inside a broad QRS */
+            int gap = (int)lrint(0.030 * fs);
             lo = hi = cj;
-            while (lo > 0 && sl[lo - 1] > 0.15f * peak) lo--;
-            while (hi < m - 1 && sl[hi + 1] > 0.15f * peak) hi++;
+            for (int j = cj - 1; j >= 0 && lo - j <= gap; j--)
+                if (sl[j] > 0.15f * peak) lo = j;
+            for (int j = cj + 1; j < m && j - hi <= gap; j++)
+                if (sl[j] > 0.15f * peak) hi = j;
             (void)c;
             beats[i].width_ms = (float)((hi - lo + 2 * k) * 1000.0 / fs);
         }
@@ -169,7 +177,7 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
                 bratio = ratio;
             }
         }
-        if (best >= 0 && bc >= 0.90f && bratio > 0.6 && bratio < 1.6) {
+        if (best >= 0 && bc >= BEAT_FAMCORR && bratio > 0.6 && bratio < 1.6) {
             fam_t *F = &fam[best];
             float a = F->count < 16 ? 1.0f / (F->count + 1) : 1.0f / 16;
             for (int j = 0; j < len; j++) F->tmpl[j] += a * (v[j] - F->tmpl[j]);
@@ -223,7 +231,8 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
             const fam_t *F = &fam[famidx[i]];
             double ratio;
             float cd = f == 0 ? 1.0f : corr_vec(F->tmpl, D->tmpl, len, &ratio);
-            int wide = F->width_ms >= 120 || F->width_ms > D->width_ms + 40;
+            /* wide against a narrow dominant rhythm, or much wider than a wide one (BBB) */
+            int wide = (F->width_ms >= 120 && D->width_ms < 110) || F->width_ms > D->width_ms + 40;
             /* local mean RR from the neighbouring dominant-family beats */
             double rr_loc = 0;
             int nr = 0;
