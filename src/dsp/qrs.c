@@ -17,9 +17,11 @@
  *     steepest slope is below half that beat's is noise (Pan & Tompkins),
  *   - search-back: with no beat for 1.66 mean RR, the largest candidate above
  *     half the threshold since the last beat becomes a beat,
- *   - a prominence gate against the running median of the fused function
- *     (2x; 1.5x when the candidate's band-passed shape correlates > 0.8 with
- *     one of the last 8 beats), so pure noise or a flat line gives no beats,
+ *   - a prominence gate against a slew-limited follower of the fused function
+ *     (it moves by at most 2 QL per second, so it lags a QRS upstroke and sits
+ *     near the floor between beats, but rides along with sustained noise):
+ *     2x, or 1.5x when the candidate's band-passed shape correlates > 0.8
+ *     with one of the last 8 beats, so pure noise or a flat line gives no beats,
  *   - caps on how much one beat can raise the levels, and a decay of the QRS
  *     level after long silence, so an artefact cannot lock the detector out.
  * The first 2 s are buffered to learn initial levels and then replayed, so
@@ -85,6 +87,9 @@
 #endif
 #ifndef QRS_DECAY
 #define QRS_DECAY 0.7f
+#endif
+#ifndef QRS_ETA
+#define QRS_ETA 2.0f
 #endif
 #ifndef QRS_PS
 #define QRS_PS 0.120
@@ -386,7 +391,7 @@ static void accept_beat(aiecg_qrs_detector *d, const cand *c, int searchback) {
 static float threshold(const aiecg_qrs_detector *d) { return d->nl + QRS_THR * (d->ql - d->nl); }
 
 /*
- * Prominence over the running median of the fused function. A peak well
+ * Prominence over the slew-limited follower of the fused function. A peak well
  * above it is a QRS candidate on its own; a lesser one only if its shape
  * repeats one of the last beats (noise does not repeat).
  */
@@ -561,12 +566,11 @@ static void stage_b(aiecg_qrs_detector *d, const float *vals) {
     }
     d->F[k] = f;
     d->D[k] = dd;
-    /* slow mean of the fused function, time constant ~4 s */
-    /* running median of the fused function (sign-step tracker, O(1)): low between
-       QRS complexes of an ECG, close to the peaks in noise */
+    /* slew-limited follower of the fused function (sign steps of 2 QL/s, O(1)); a
+       slower step would make it a running median, which tuned worse on MIT-BIH */
     {
         float ref = d->ql > d->fmed ? d->ql : d->fmed;
-        float eta = 2.0f * (ref > 1e-6f ? ref : 1e-6f) / (float)d->fs;
+        float eta = QRS_ETA * (ref > 1e-6f ? ref : 1e-6f) / (float)d->fs;
         d->fmed += f > d->fmed ? eta : -eta;
         if (d->fmed < 0) d->fmed = 0;
     }
