@@ -44,11 +44,11 @@ static int tensor_data(const Onnx__TensorProto *t, void **out, int64_t *ne) {
     if (!p) return 0;
     if (t->has_raw_data) {
         if (t->raw_data.len != (size_t)n * es) { aiecg__aligned_free(p); return 0; }
-        memcpy(p, t->raw_data.data, t->raw_data.len);
+        if (t->raw_data.len) memcpy(p, t->raw_data.data, t->raw_data.len);
     } else if (es == 4 && t->n_float_data == (size_t)n) {
-        memcpy(p, t->float_data, (size_t)n * 4);
+        if (n) memcpy(p, t->float_data, (size_t)n * 4);
     } else if (es == 8 && t->n_int64_data == (size_t)n) {
-        memcpy(p, t->int64_data, (size_t)n * 8);
+        if (n) memcpy(p, t->int64_data, (size_t)n * 8);
     } else {
         aiecg__aligned_free(p);
         return 0;

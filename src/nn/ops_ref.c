@@ -794,6 +794,9 @@ size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
         return 0;
     if (geo.kh != 1 || geo.ih == 0 || geo.ih != 1) return 0;
     int64_t cig = geo.cin / geo.group;
+    double est = (double)geo.sw * (double)cig * ((double)geo.iw + (double)geo.pw + (double)geo.ow * (double)geo.sw +
+                                                 (double)geo.kw * (double)geo.dw) * (double)geo.n;
+    if (est > 1e11 || (double)cig * (double)geo.kw > 1e11) return (size_t)1 << 60; /* refused by the session limit */
     int64_t bseg = (geo.sw * cig * conv_phase_len(&geo) + 15) & ~(int64_t)15;
     int64_t nfold = conv_fold(&geo) ? geo.n : 1;
     /* polyphase copies + row pointer table (a pointer counted as 2 floats) */

@@ -312,8 +312,8 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
         s->cap[lv[i].t] = lv[i].size;
         if (best + lv[i].size > arena) arena = best + lv[i].size;
     }
-    if (arena > MAX_ARENA_BYTES) {
-        st = aiecg__error_set(err, AIECG_ERR_LIMIT, "session arena of %zu bytes exceeds the %zu-byte limit", arena,
+    if (arena > MAX_ARENA_BYTES || scratch > MAX_ARENA_BYTES / sizeof(float)) {
+        st = aiecg__error_set(err, AIECG_ERR_LIMIT, "session arena of %zu bytes (+ %zu scratch floats) exceeds the %zu-byte limit", arena, scratch,
                               (size_t)MAX_ARENA_BYTES);
         goto fail;
     }
