@@ -283,6 +283,29 @@ static void crafted_edfplus_d(void) {
     CHECK_INT(a[300], -32768);
     CHECK_INT(a[350], 200);
     CHECK_INT(a[199], 199);
+    /* written back: the gap records are left out again (EDF+D) and read back identical */
+    char path[4200];
+    const char *bin = getenv("AIECG_BINARY_DIR");
+    snprintf(path, sizeof path, "%s/test_edf_d.edf", bin ? bin : ".");
+    CHECK_OK(aiecg_record_write(r, path, NULL, &e), &e);
+    aiecg_record *q = NULL;
+    CHECK_OK(aiecg_record_open(path, NULL, &q, &e), &e);
+    if (q) {
+        CHECK_INT(aiecg_record_nsamples(q), 450);
+        CHECK(memcmp(aiecg_record_lead_adc(q, 0), a, 450 * 4) == 0);
+        CHECK(isnan(aiecg_record_lead_data(q, 0)[250]));
+        CHECK_NEAR(aiecg_record_lead_data(q, 0)[400], v[400], 0);
+    }
+    FILE *fp = fopen(path, "rb");
+    char hdr[256] = "";
+    if (fp) {
+        CHECK(fread(hdr, 1, sizeof hdr, fp) == sizeof hdr);
+        fclose(fp);
+    }
+    CHECK(memcmp(hdr + 192, "EDF+D", 5) == 0);
+    CHECK(memcmp(hdr + 236, "4 ", 2) == 0); /* 5 records of 1 s, the one at 2 s left out */
+    aiecg_record_free(q);
+    remove(path);
     aiecg_record_free(r);
 
     /* going back in time is an error */

@@ -960,6 +960,7 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
     aiecg__sbuf_init(&ab);
     aiecg__sbuf_init(&hb);
     size_t *ann_off = NULL; /* [nrec + 1] start of each record's TAL bytes in ab */
+    uint8_t *skip = NULL;   /* [nrec] 1: data record not written (a gap) */
     uint8_t *recbuf = NULL;
     FILE *f = NULL;
     aiecg_status s = AIECG_OK;
@@ -1008,12 +1009,23 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
         if (t0 >= 1) t0 = 0;
     }
     ann_off = aiecg__calloc((size_t)nrec + 1, sizeof *ann_off);
-    if (!ann_off) { s = aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    skip = aiecg__calloc((size_t)nrec, 1);
+    if (!ann_off || !skip) { s = aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    /* data records where every lead is NaN (EDF+D gaps read earlier) are left out: EDF+D */
+    int64_t nkept = nrec;
+    for (int64_t rr = 1; rr + 1 < nrec; rr++) {
+        int gap = 1;
+        for (int k = 0; k < nl && gap; k++)
+            for (long i = 0; i < spr && gap; i++) gap = !isfinite(L[k].mv[rr * spr + i]);
+        skip[rr] = (uint8_t)gap;
+        nkept -= gap;
+    }
     {
         int64_t ai = 0;
         size_t maxbytes = 0;
         for (int64_t rr = 0; rr < nrec; rr++) {
             ann_off[rr] = ab.len;
+            if (skip[rr]) continue; /* its annotations go to the next record written */
             char t[48];
             onset_str(t, sizeof t, t0, rr * spr, fs, dec);
             aiecg__sbuf_puts(&ab, t);
@@ -1073,8 +1085,8 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
         put_field(h + 176, 8, buf);
         snprintf(buf, sizeof buf, "%zu", hdr);
         put_field(h + 184, 8, buf);
-        put_field(h + 192, 44, "EDF+C");
-        snprintf(buf, sizeof buf, "%lld", (long long)nrec);
+        put_field(h + 192, 44, nkept < nrec ? "EDF+D" : "EDF+C");
+        snprintf(buf, sizeof buf, "%lld", (long long)nkept);
         put_field(h + 236, 8, buf);
         snprintf(buf, sizeof buf, "%g", dur);
         put_field(h + 244, 8, buf);
@@ -1122,6 +1134,7 @@ aiecg_status aiecg__edf_write(const aiecg_record *rec, const char *path, const a
         recbuf = aiecg__malloc(rec_bytes);
         if (!recbuf) { s = aiecg__error_set(err, AIECG_ERR_NOMEM, "%s: out of memory", path); goto done; }
         for (int64_t rr = 0; rr < nrec; rr++) {
+            if (skip[rr]) continue;
             uint8_t *p = recbuf;
             for (int k = 0; k < nl; k++) {
                 for (long i = 0; i < spr; i++) {
@@ -1146,6 +1159,7 @@ done:
     if (f && fclose(f) != 0 && !s) s = aiecg__error_set(err, AIECG_ERR_IO, "%s: write failed", path);
     aiecg__free(L);
     aiecg__free(ann_off);
+    aiecg__free(skip);
     aiecg__free(recbuf);
     aiecg__sbuf_free(&ab);
     aiecg__sbuf_free(&hb);
