@@ -327,7 +327,19 @@ static void test_fp16(void) {
     CHECK(memcmp(a, b, sizeof a) == 0);
 }
 
+/* The committed fuzz seeds must stay loadable: a layout change without regenerating them fails here. */
+static void test_seed_loads(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char p[1200];
+    snprintf(p, sizeof p, "%s/fuzz/corpus/aiem/xresnet_fp16.aiem", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    CHECK_OK(aiecg_model_load(p, &m, &err), &err);
+    aiecg_model_free(m);
+}
+
 int main(void) {
+    RUN(test_seed_loads);
     RUN(test_gemm_variants);
     RUN(test_conv_variants);
     RUN(test_session_contract);
