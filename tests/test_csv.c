@@ -132,6 +132,75 @@ static void mitdb_excerpt(void) {
     remove(out);
 }
 
+/* Metadata and awkward annotation text survive CSV writing and reading. */
+static void meta_and_annotations(void) {
+    aiecg_record *r = NULL, *q = NULL;
+    aiecg_error e;
+    CHECK_OK(aiecg_record_new(2, 10, 500, 1, &r, &e), &e);
+    if (!r) return;
+    aiecg_lead_info li = {.label = "V2, \"left\"", .gain = 1716, .baseline = 6, .units = "mV", .adc_zero = 0, .adc_resolution = 16};
+    CHECK_OK(aiecg_record_set_lead(r, 0, &li), NULL);
+    li.label = "aVF";
+    li.gain = 203.7;
+    li.baseline = -5;
+    CHECK_OK(aiecg_record_set_lead(r, 1, &li), NULL);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 10; i++) aiecg_record_lead_adc_mut(r, k)[i] = (i * 977 + k) % 3000 - 1500;
+    CHECK_OK(aiecg_record_adc_to_mv(r), NULL);
+    aiecg_record_meta m;
+    aiecg_record_meta_get(r, &m);
+    m.record_name = "rec 9";
+    m.patient_id = "P#7";
+    m.device = "cart";
+    m.sex = 'F';
+    m.age = 33;
+    m.has_start_time = 1;
+    m.year = 2019, m.month = 7, m.day = 14, m.hour = 8, m.minute = 5, m.second = 3.5;
+    CHECK_OK(aiecg_record_set_meta(r, &m), NULL);
+    aiecg_annotation a1 = {.sample = 3, .code = 22, .aux = "two\nlines \\ here"};
+    aiecg_annotation a2 = {.sample = 4, .code = 5, .subtype = -1, .num = 2};
+    CHECK_OK(aiecg_record_add_annotation(r, &a1), NULL);
+    CHECK_OK(aiecg_record_add_annotation(r, &a2), NULL);
+    char out[4200];
+    const char *bin = getenv("AIECG_BINARY_DIR");
+    snprintf(out, sizeof out, "%s/test_csv_meta.csv", bin ? bin : ".");
+    CHECK_OK(aiecg_record_write(r, out, NULL, &e), &e);
+    CHECK_OK(aiecg_record_open(out, NULL, &q, &e), &e);
+    if (q) {
+        aiecg_lead_info y;
+        aiecg_record_lead_info(q, 0, &y);
+        CHECK_STR(y.label, "V2, \"left\"");
+        CHECK(y.gain == 1716);
+        aiecg_record_lead_info(q, 1, &y);
+        CHECK(y.gain == 203.7);
+        CHECK_INT(y.baseline, -5);
+        for (int k = 0; k < 2; k++)
+            CHECK(memcmp(aiecg_record_lead_adc(r, k), aiecg_record_lead_adc(q, k), 10 * 4) == 0);
+        aiecg_record_meta n;
+        aiecg_record_meta_get(q, &n);
+        CHECK_STR(n.record_name, "rec 9");
+        CHECK_STR(n.patient_id, "P#7");
+        CHECK_STR(n.device, "cart");
+        CHECK_INT(n.sex, 'F');
+        CHECK_INT(n.age, 33);
+        CHECK_INT(n.has_start_time, 1);
+        CHECK_INT(n.day, 14);
+        CHECK_NEAR(n.second, 3.5, 1e-9);
+        CHECK_INT(aiecg_record_nannotations(q), 2);
+        if (aiecg_record_nannotations(q) == 2) {
+            const aiecg_annotation *a = aiecg_record_annotations(q);
+            CHECK_STR(a[0].aux, "two\nlines \\ here");
+            CHECK_INT(a[1].code, 5);
+            CHECK_INT(a[1].subtype, -1);
+            CHECK_INT(a[1].num, 2);
+            CHECK(a[1].aux == NULL);
+        }
+    }
+    aiecg_record_free(q);
+    aiecg_record_free(r);
+    remove(out);
+}
+
 #define OOM_DOC "# fs=100\n# lead=1 gain=200 baseline=0 units=mV\n#ann 0 N\n#ann 1 + aux=(N\nII\n0.005\n0.010\n"
 
 /* ---- allocation failure -------------------------------------------------- */
@@ -173,6 +242,7 @@ int main(void) {
     RUN(dialects);
     RUN(errors);
     RUN(mitdb_excerpt);
+    RUN(meta_and_annotations);
     RUN(read_oom);
     return test_summary();
 }
