@@ -7,7 +7,7 @@
  * coding with system + code), conclusionCode codings with system + code,
  * and every result reference resolves inside the bundle; every measurement
  * Observation has status, a LOINC code and a valueQuantity with UCUM system,
- * code and unit (8867-4 in /min, intervals in ms, axes in deg); the waveform
+ * code and unit (8867-4 in /min, intervals in ms, axes in deg; every LOINC code passes its mod-10 check digit); the waveform
  * Observation's components carry SampledData with origin, period (ms),
  * factor, dimensions 1 and exactly 10 s of samples.
  */
@@ -148,6 +148,19 @@ static int fhir_clean(const jv *v, int *nulls, int *empties) {
     return *nulls + *empties;
 }
 
+/* LOINC codes end in a mod-10 (Luhn) check digit: "8867-4". */
+static int loinc_valid(const char *code) {
+    const char *dash = strchr(code, '-');
+    if (!dash || !dash[1] || dash[2]) return 0;
+    int sum = 0, dbl = 1;
+    for (const char *p = dash - 1; p >= code; p--, dbl = !dbl) {
+        if (!isdigit((unsigned char)*p)) return 0;
+        int d = (*p - '0') * (dbl ? 2 : 1);
+        sum += d / 10 + d % 10;
+    }
+    return (10 - sum % 10) % 10 == dash[1] - '0';
+}
+
 static void check_coding(const jv *cc, const char *system) {
     const jv *coding = get(cc, "coding");
     CHECK(coding && coding->type == J_ARR && coding->n >= 1);
@@ -155,6 +168,12 @@ static void check_coding(const jv *cc, const char *system) {
         CHECK(gets_(coding->items[i], "system") != NULL);
         CHECK(gets_(coding->items[i], "code") != NULL);
         if (system && gets_(coding->items[i], "system")) CHECK_STR(gets_(coding->items[i], "system"), system);
+        if (gets_(coding->items[i], "system") && !strcmp(gets_(coding->items[i], "system"), "http://loinc.org") &&
+            gets_(coding->items[i], "code")) {
+            if (!loinc_valid(gets_(coding->items[i], "code")))
+                fprintf(stderr, "LOINC check digit wrong: %s\n", gets_(coding->items[i], "code"));
+            CHECK(loinc_valid(gets_(coding->items[i], "code")));
+        }
     }
 }
 
@@ -237,7 +256,7 @@ static void test_fhir_bundle(void) {
                                !strcmp(code, "8636-3")) {
                         CHECK_STR(u, "ms");
                     } else {
-                        CHECK(!strcmp(code, "8626-4") || !strcmp(code, "8632-2") || !strcmp(code, "8638-1"));
+                        CHECK(!strcmp(code, "8626-4") || !strcmp(code, "8632-2") || !strcmp(code, "8638-9"));
                         CHECK_STR(u, "deg");
                     }
                 }

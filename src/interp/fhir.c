@@ -2,7 +2,7 @@
  * HL7 FHIR R4 (4.0.1) rendering of a result: a Bundle of type "collection"
  * holding one DiagnosticReport (category EC, LOINC 11524-6 "EKG study"),
  * one Observation per global measurement (LOINC 8867-4 heart rate, 8625-6
- * PR, 8633-0 QRS duration, 8634-8 QT, 8636-3 QTc, 8626-4 / 8632-2 / 8638-1
+ * PR, 8633-0 QRS duration, 8634-8 QT, 8636-3 QTc, 8626-4 / 8632-2 / 8638-9
  * P / QRS / T axes; valueQuantity in UCUM: /min, ms, deg), and the waveform
  * as an Observation (MDC 131328 MDC_ECG_ELEC_POTL) with one component per
  * lead (MDC_ECG_ELEC_POTL_<lead>, ISO/IEEE 11073-10101 codes in the
@@ -72,7 +72,7 @@ static const struct {
     {AIECG_MEAS_QTC_BAZETT, "8636-3", "Q-T interval corrected", "ms"},
     {AIECG_MEAS_P_AXIS, "8626-4", "P wave axis", "deg"},
     {AIECG_MEAS_QRS_AXIS, "8632-2", "QRS axis", "deg"},
-    {AIECG_MEAS_T_AXIS, "8638-1", "T wave axis", "deg"},
+    {AIECG_MEAS_T_AXIS, "8638-9", "T wave axis", "deg"},
 };
 
 static const char *mdc_lead(const char *name, const char **display) {
