@@ -21,7 +21,9 @@
  *     (it moves by at most 2 QL per second, so it lags a QRS upstroke and sits
  *     near the floor between beats, but rides along with sustained noise):
  *     2x, or 1.5x when the candidate's band-passed shape correlates > 0.8
- *     with one of the last 8 beats, so pure noise or a flat line gives no beats,
+ *     with one of the last 8 beats, so pure noise or a flat line gives no beats;
+ *     and 1.9x a running median of it (the same tracker 20x slower), which
+ *     rejects flutter waves and sustained noise,
  *   - caps on how much one beat can raise the levels, and a decay of the QRS
  *     level after long silence, so an artefact cannot lock the detector out.
  * The first 2 s are buffered to learn initial levels and then replayed, so
@@ -91,6 +93,12 @@
 #ifndef QRS_ETA
 #define QRS_ETA 2.0f
 #endif
+#ifndef QRS_ETAS
+#define QRS_ETAS 0.1f
+#endif
+#ifndef QRS_PROMS
+#define QRS_PROMS 1.9f
+#endif
 #ifndef QRS_PS
 #define QRS_PS 0.120
 #endif
@@ -156,6 +164,7 @@ struct aiecg_qrs_detector {
     float pk_h;
     int64_t pk_t;
     float fmed;
+    float fslow;      /* running median of the fused function (slow sign-step tracker) */
     float ql, nl;
     int have_beat;
     int64_t last_t;
@@ -271,6 +280,7 @@ void aiecg_qrs_detector_reset(aiecg_qrs_detector *d) {
     d->pk_h = -1;
     d->pk_t = 0;
     d->fmed = 0;
+    d->fslow = 0;
     d->ql = d->nl = 0;
     d->have_beat = 0;
     d->last_t = 0;
@@ -397,6 +407,7 @@ static float threshold(const aiecg_qrs_detector *d) { return d->nl + QRS_THR * (
  */
 static int prominent(const aiecg_qrs_detector *d, float h, float corr) {
     if (!(h > 1e-12f)) return 0;
+    if (!(h > QRS_PROMS * d->fslow)) return 0;
     if (h > QRS_PROM * d->fmed) return 1;
     return h > QRS_PROM2 * d->fmed && corr > QRS_CORR;
 }
@@ -566,13 +577,16 @@ static void stage_b(aiecg_qrs_detector *d, const float *vals) {
     }
     d->F[k] = f;
     d->D[k] = dd;
-    /* slew-limited follower of the fused function (sign steps of 2 QL/s, O(1)); a
-       slower step would make it a running median, which tuned worse on MIT-BIH */
+    /* slew-limited follower of the fused function (sign steps of 2 QL/s, O(1)) and, 20x
+       slower, a running median of it (see prominent()) */
     {
         float ref = d->ql > d->fmed ? d->ql : d->fmed;
         float eta = QRS_ETA * (ref > 1e-6f ? ref : 1e-6f) / (float)d->fs;
         d->fmed += f > d->fmed ? eta : -eta;
         if (d->fmed < 0) d->fmed = 0;
+        float eta2 = QRS_ETAS * (ref > 1e-6f ? ref : 1e-6f) / (float)d->fs;
+        d->fslow += f > d->fslow ? eta2 : -eta2;
+        if (d->fslow < 0) d->fslow = 0;
     }
     /* local-maximum tracking over +-P */
     if (f > d->pk_h) {
@@ -633,6 +647,7 @@ static void end_learning(aiecg_qrs_detector *d) {
         d->scratch[i] = (float)f;
     }
     d->fmed = n ? aiecg__median_f(d->scratch, (int)n, d->scratch + d->learn_len) : 0;
+    d->fslow = d->fmed;
     d->learning = 0;
     for (int64_t i = 0; i < n; i++) stage_b(d, d->learn + (size_t)i * d->nuse * 3);
 }
