@@ -120,9 +120,22 @@ static int quality_gate(aiecg_result *r, char *why, size_t size) {
 void aiecg__interpret(aiecg_result *r) {
     r->nstmts = 0;
     char why[400];
-    if (r->quality.limb_reversal_suspected)
-        aiecg__result_add_stmt(r, "LIMBREV", NAN, NAN, AIECG_SOURCE_RULE, "%s",
-                               r->quality.limb_reversal ? r->quality.limb_reversal : "limb-lead reversal suspected");
+    if (r->quality.limb_reversal_suspected) {
+        /* LA/RA reversal inverts lead I as a whole: stated only when P, QRS and T in I are all negative
+           (on PTB-XL fold 8 the quality check alone flagged 59 of 970 records, 1 with that signature) */
+        const aiecg_lead_amplitudes *l1 = amp(r, "I");
+        const char *what = r->quality.limb_reversal ? r->quality.limb_reversal : "limb-lead reversal";
+        int lara = strstr(what, "LA/RA") != NULL;
+        int inverted = l1 && nz(l1->p) <= 0 && nz(l1->r) + AIECG__MIN(nz(l1->q), nz(l1->s)) < 0 && nz(l1->t) < 0;
+        if (!lara || inverted) {
+            aiecg__result_add_stmt(r, "LIMBREV", NAN, NAN, AIECG_SOURCE_RULE, "%s%s", what,
+                                   inverted ? ": P, QRS and T inverted in lead I" : " suspected by the quality check");
+        } else {
+            size_t n = strlen(r->quality_notes);
+            snprintf(r->quality_notes + n, sizeof r->quality_notes - n, "%s%s suspected but lead I is not inverted",
+                     n ? "; " : "", what);
+        }
+    }
     if (quality_gate(r, why, sizeof why)) {
         aiecg__result_add_stmt(r, "TECHLIM", NAN, NAN, AIECG_SOURCE_RULE, "%s", why);
         sort_statements(r);
