@@ -10,8 +10,8 @@
 #include "aiecg/eval.h"
 
 /* Figures reached (docs/dsp-qrs.md), minus a 0.05 percentage-point margin. */
-#define MITDB_SE_MIN 0.99745
-#define MITDB_PPV_MIN 0.99748
+#define MITDB_SE_MIN 0.99754
+#define MITDB_PPV_MIN 0.99756
 #define NSTDB_MIN 0.97
 
 static int verbose(void) {

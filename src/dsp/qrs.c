@@ -15,6 +15,7 @@
  *   - a refractory period (200 ms by default),
  *   - T-wave discrimination: a peak within 360 ms of the previous beat whose
  *     steepest slope is below half that beat's is noise (Pan & Tompkins),
+ *     unless it reaches half the QRS level (an early PVC is tall),
  *   - search-back: with no beat for 1.66 mean RR, the largest candidate above
  *     half the threshold since the last beat becomes a beat,
  *   - a prominence gate against a slew-limited follower of the fused function
@@ -22,7 +23,7 @@
  *     near the floor between beats, but rides along with sustained noise):
  *     2x, or 1.5x when the candidate's band-passed shape correlates > 0.8
  *     with one of the last 8 beats, so pure noise or a flat line gives no beats;
- *     and 1.9x a running median of it (the same tracker 20x slower), which
+ *     and 2.05x a running median of it (the same tracker 20x slower), which
  *     rejects flutter waves and sustained noise,
  *   - caps on how much one beat can raise the levels, and a decay of the QRS
  *     level after long silence, so an artefact cannot lock the detector out.
@@ -88,7 +89,7 @@
 #define QRS_CAP 1.5f
 #endif
 #ifndef QRS_DECAY
-#define QRS_DECAY 0.7f
+#define QRS_DECAY 0.78f
 #endif
 #ifndef QRS_ETA
 #define QRS_ETA 2.0f
@@ -97,7 +98,10 @@
 #define QRS_ETAS 0.1f
 #endif
 #ifndef QRS_PROMS
-#define QRS_PROMS 1.9f
+#define QRS_PROMS 2.05f
+#endif
+#ifndef QRS_TH
+#define QRS_TH 0.5f
 #endif
 #ifndef QRS_PS
 #define QRS_PS 0.120
@@ -457,7 +461,7 @@ static void try_searchback(aiecg_qrs_detector *d, int64_t now) {
         const cand *c = &d->cands[i];
         if (c->t - d->last_t < d->refr) continue;
         if (now - c->t > d->max_age) continue;
-        if (c->t - d->last_t < d->t_wave && c->slope < QRS_TSLOPE * d->last_slope) continue;
+        if (c->t - d->last_t < d->t_wave && c->slope < QRS_TSLOPE * d->last_slope && c->h < QRS_TH * d->ql) continue;
         if (c->h <= thr2 || !prominent(d, c->h, c->corr)) continue;
         if (best < 0 || c->h > d->cands[best].h) best = i;
     }
@@ -530,7 +534,7 @@ static void on_peak(aiecg_qrs_detector *d, int64_t t, float h) {
 #endif
     if (h > threshold(d) && prominent(d, h, c.corr)) {
         if (!d->have_beat || t - d->last_t >= d->refr) {
-            if (d->have_beat && t - d->last_t < d->t_wave && sl < QRS_TSLOPE * d->last_slope)
+            if (d->have_beat && t - d->last_t < d->t_wave && sl < QRS_TSLOPE * d->last_slope && h < QRS_TH * d->ql)
                 is_beat = 0;
             else
                 is_beat = 1;
