@@ -133,8 +133,10 @@ aiecg_status aiecg__nn_add_meta(aiecg__nn_graph *g, const char *k, const char *v
 }
 
 int64_t aiecg__nn_numel(const int64_t *dims, int ndim) {
+    /* saturates at INT64_MAX so that hostile dims fail the callers' size limits instead of wrapping */
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= dims[i];
+    for (int i = 0; i < ndim; i++)
+        if (__builtin_mul_overflow(n, dims[i], &n)) return INT64_MAX;
     return n;
 }
 

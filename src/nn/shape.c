@@ -37,11 +37,13 @@ aiecg_status aiecg__nn_conv_geom(const aiecg__nn_node *n, const aiecg__nn_shape 
     int64_t out[2], pb[2];
     int is_pool = n->op == AIECG__OP_MAXPOOL || n->op == AIECG__OP_AVGPOOL;
     for (int i = 0; i < 2; i++) {
-        int64_t s = a->stride[i], d = a->dilation[i], ek = (k[i] - 1) * d + 1;
+        int64_t s = a->stride[i], d = a->dilation[i];
         int64_t b = a->pad_begin[i], e = a->pad_end[i];
         if (k[i] < 1 || s < 1 || d < 1 || in[i] < 0 || in[i] > LIM || k[i] > LIM || s > LIM ||
-            d > LIM || b > LIM || e > LIM)
+            d > LIM || b < 0 || e < 0 || b > LIM || e > LIM || a->output_padding[i] < 0 ||
+            a->output_padding[i] > LIM || (double)(k[i] - 1) * (double)d > (double)LIM)
             return bad(err, n, "bad kernel geometry");
+        int64_t ek = (k[i] - 1) * d + 1;
         if (transpose) {
             int64_t op = a->output_padding[i];
             if (a->auto_pad == 1 || a->auto_pad == 2) {
