@@ -209,7 +209,46 @@ static void test_record_resample(void) {
     aiecg_record_free(rec);
 }
 
+static long oom_left_;
+static void *oom_malloc_(size_t n) { return oom_left_-- > 0 ? malloc(n) : NULL; }
+static void *oom_realloc_(void *p, size_t n) { return oom_left_-- > 0 ? realloc(p, n) : NULL; }
+
+/* Every allocation of the filters and the resampler may fail: NOMEM, nothing leaked (ASan run). */
+static void test_oom(void) {
+    float *x = sine(2000, 500, 5, 1, 0);
+    for (int what = 0; what < 5; what++) {
+        int done = 0;
+        for (long k = 0; k < 1000 && !done; k++) {
+            aiecg_filter_stream *fs = NULL;
+            aiecg_resampler *r = NULL;
+            float *y = NULL;
+            int64_t m = 0;
+            float *c = malloc(2000 * sizeof *c);
+            memcpy(c, x, 2000 * sizeof *c);
+            oom_left_ = k;
+            aiecg_set_allocator(oom_malloc_, oom_realloc_, free);
+            aiecg_status s = what == 0   ? aiecg_filter_stream_new(AIECG_FILTER_BASELINE, 500, NULL, &fs)
+                             : what == 1 ? aiecg_resampler_new(360, 500, &r)
+                             : what == 2 ? aiecg_resample(x, 2000, 500, 100, &y, &m)
+                             : what == 3 ? aiecg_filter_baseline(c, 2000, 500)
+                                         : aiecg_filter_powerline(c, 2000, 500, 50);
+            aiecg_set_allocator(NULL, NULL, NULL);
+            if (s == AIECG_OK)
+                done = 1;
+            else
+                CHECK_INT(s, AIECG_ERR_NOMEM);
+            aiecg_filter_stream_free(fs);
+            aiecg_resampler_free(r);
+            aiecg_free(y);
+            free(c);
+        }
+        CHECK(done);
+    }
+    free(x);
+}
+
 int main(void) {
+    RUN(test_oom);
     RUN(test_notch);
     RUN(test_lowpass);
     RUN(test_baseline);

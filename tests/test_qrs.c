@@ -214,7 +214,54 @@ static void test_bad_input(void) {
     aiecg_qrs_detector_free(NULL);
 }
 
+/* Allocation-failure injection: the Nth allocation fails, for every N until the call succeeds. */
+static long oom_left_;
+static void *oom_malloc_(size_t n) { return oom_left_-- > 0 ? malloc(n) : NULL; }
+static void *oom_realloc_(void *p, size_t n) { return oom_left_-- > 0 ? realloc(p, n) : NULL; }
+
+static void test_oom(void) {
+    aiecg_record *rec = NULL;
+    CHECK_OK(aiecg_record_new(2, 3600, 360, 0, &rec, NULL), NULL);
+    if (!rec) return;
+    for (int l = 0; l < 2; l++) {
+        float *x = aiecg_record_lead_data_mut(rec, l);
+        for (int64_t i = 0; i < 3600; i++) x[i] = (i % 300 < 8) ? 1.0f : 0.0f; /* spikes at 72 bpm */
+    }
+    for (int what = 0; what < 3; what++) {
+        int done = 0;
+        for (long k = 0; k < 100000 && !done; k++) {
+            aiecg_status s;
+            aiecg_beat *b = NULL;
+            int64_t nb = 0;
+            aiecg_qrs_detector *d = NULL;
+            aiecg_quality q;
+            oom_left_ = k;
+            aiecg_set_allocator(oom_malloc_, oom_realloc_, free);
+            if (what == 0)
+                s = aiecg_qrs_detector_new(360, 2, NULL, &d);
+            else if (what == 1)
+                s = aiecg_qrs_detect(rec, NULL, &b, &nb, NULL);
+            else
+                s = aiecg_quality_assess(rec, &q);
+            aiecg_set_allocator(NULL, NULL, NULL);
+            if (s == AIECG_OK) {
+                done = 1;
+                if (what == 1) CHECK(nb > 5);
+            } else {
+                CHECK_INT(s, AIECG_ERR_NOMEM);
+                if (s != AIECG_ERR_NOMEM) done = 1;
+                CHECK(d == NULL && b == NULL);
+            }
+            aiecg_qrs_detector_free(d);
+            aiecg_free(b);
+        }
+        CHECK(done);
+    }
+    aiecg_record_free(rec);
+}
+
 int main(void) {
+    RUN(test_oom);
     RUN(test_bad_input);
     if (!getenv("AIECG_QRS_SKIP_MITDB")) RUN(test_mitdb_all);
     RUN(test_nstdb);

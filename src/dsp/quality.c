@@ -243,7 +243,8 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
     aiecg_beat *beats = NULL;
     int64_t nb = 0;
     aiecg_status st = aiecg_qrs_detect(rec, NULL, &beats, &nb, NULL);
-    if (st) nb = 0;
+    if (st == AIECG_ERR_NOMEM) return st;
+    if (st) nb = 0; /* e.g. fs below what the detector supports: judged without beats */
     float *tmp = aiecg__malloc((size_t)n * 3 * sizeof *tmp);
     float *med = aiecg__malloc((size_t)(fs * 0.7 + 4) * sizeof *med);
     if (!tmp || !med) {
