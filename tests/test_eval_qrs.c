@@ -6,6 +6,9 @@
 #include "test.h"
 
 #include "aiecg/eval.h"
+#include "aiecg/wfdb.h"
+
+#include <unistd.h>
 
 static aiecg_qrs_match m_(const int64_t *r, int64_t nr, const int64_t *t, int64_t nt, int64_t start) {
     aiecg_qrs_match m;
@@ -89,7 +92,69 @@ static void test_cli(void) {
     CHECK(system(cmd) != 0);
 }
 
+/* aiecg detect --annotate writes the library's beats and labels; --waves adds LUDB-style marks. */
+static void test_detect_cli(void) {
+    const char *cli = getenv("AIECG_CLI");
+    char dir[4096];
+    test_data_path("mitdb", dir, sizeof dir);
+    if (!cli) return;
+    char tmp[] = "/tmp/aiecg_detect_XXXXXX";
+    if (!mkdtemp(tmp)) return;
+    char cmd[9000], path[4200];
+    snprintf(cmd, sizeof cmd, "%s detect %s/100 --annotate qrs --out-dir %s --quiet", cli, dir, tmp);
+    CHECK_INT(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/100.qrs", tmp);
+    aiecg_annotation *a = NULL;
+    int64_t na = 0;
+    aiecg_error err;
+    CHECK_OK(aiecg_wfdb_annotations_load(path, &a, &na, &err), &err);
+    aiecg_record *rec = NULL;
+    snprintf(path, sizeof path, "%s/100", dir);
+    CHECK_OK(aiecg_record_open(path, NULL, &rec, &err), &err);
+    aiecg_beat *b = NULL;
+    int64_t nb = 0;
+    if (rec) CHECK_OK(aiecg_qrs_detect(rec, NULL, &b, &nb, &err), &err);
+    CHECK_INT(na, nb);
+    int same = 1;
+    for (int64_t i = 0; i < na && i < nb; i++) {
+        const char *m = aiecg_annotation_code_name(a[i].code);
+        char want = b[i].label == 'P' ? '/' : b[i].label;
+        same &= a[i].sample == b[i].sample && m && m[0] == want;
+    }
+    CHECK(same);
+    aiecg_wfdb_annotations_free(a, na);
+    aiecg_free(b);
+    aiecg_record_free(rec);
+    snprintf(path, sizeof path, "%s/100.qrs", tmp);
+    unlink(path);
+    /* --waves on a LUDB record: onsets, peaks and offsets in ( p ) ( N ) ( t ) order */
+    char ludb[4096];
+    test_data_path("ludb", ludb, sizeof ludb);
+    snprintf(cmd, sizeof cmd, "%s detect %s/data/1 --annotate wav --waves --out-dir %s --quiet", cli, ludb, tmp);
+    CHECK_INT(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/1.wav", tmp);
+    a = NULL;
+    na = 0;
+    CHECK_OK(aiecg_wfdb_annotations_load(path, &a, &na, &err), &err);
+    int64_t nopen = 0, nclose = 0, nqrs = 0;
+    for (int64_t i = 0; i < na; i++) {
+        const char *m = aiecg_annotation_code_name(a[i].code);
+        nopen += m && !strcmp(m, "(");
+        nclose += m && !strcmp(m, ")");
+        nqrs += aiecg_annotation_is_beat(a[i].code);
+    }
+    printf("LUDB 1 --waves: %lld marks, %lld beats, %lld onsets, %lld offsets\n", (long long)na, (long long)nqrs,
+           (long long)nopen, (long long)nclose);
+    CHECK(nqrs >= 8);
+    CHECK(nopen >= nqrs);
+    CHECK(nclose >= nqrs);
+    aiecg_wfdb_annotations_free(a, na);
+    unlink(path);
+    rmdir(tmp);
+}
+
 int main(void) {
+    RUN(test_detect_cli);
     RUN(test_basic);
     RUN(test_cli);
     return test_summary();
