@@ -74,7 +74,7 @@ static void qrs_help(FILE *f) {
             "(non-beat annotations ignored) one to one within +-MS (default 150, EC57).\n"
             "Prints per record: ref beats, TP, FN, FP, Se %%, +P %%; then gross (pooled) and\n"
             "average (per-record mean) Se and +P. Beats are scored from S seconds (default\n"
-            "0: the whole record, as bxb does by default); the summary also gives the\n"
+            "0: the whole record); the summary also gives the\n"
             "figures from 300 s (EC57's 5-minute learning period) and with ventricular\n"
             "flutter/fibrillation episodes ('(VF'/'(VFL' rhythms, '['..']') excluded.\n"
             "\n"
