@@ -205,6 +205,17 @@ static void test_bad_input(void) {
     int64_t nc = detect_synth(1, 5000, 500, 3);
     printf("beats on 10 s of rail-to-rail noise: %lld\n", (long long)nc);
     CHECK(nc >= 0);
+    /* below 50 Hz the detector declines */
+    {
+        aiecg_record *r = NULL;
+        aiecg_beat *b = NULL;
+        int64_t nb = 0;
+        aiecg_error err;
+        CHECK_OK(aiecg_record_new(1, 400, 40, 0, &r, NULL), NULL);
+        CHECK_INT(aiecg_qrs_detect(r, NULL, &b, &nb, &err), AIECG_ERR_UNSUPPORTED);
+        CHECK(b == NULL && nb == 0);
+        aiecg_record_free(r);
+    }
     /* detector objects reject nonsense */
     aiecg_qrs_detector *d = NULL;
     CHECK(aiecg_qrs_detector_new(0, 1, NULL, &d) != AIECG_OK);
