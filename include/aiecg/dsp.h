@@ -139,13 +139,21 @@ typedef struct aiecg_qrs_options {
 } aiecg_qrs_options;
 
 /*
- * Batch detection over all leads of a record (multi-lead fused). *beats is
- * allocated (aiecg_free); *nbeats may be 0. Gives exactly the beats of the
- * streaming detector fed the whole record.
+ * Batch detection over the leads of a record (multi-lead fused; III, aVR,
+ * aVL and aVF are left out when I and II are present, being combinations of
+ * them). *beats is allocated (aiecg_free); *nbeats may be 0. The beat samples
+ * are exactly those of the streaming detector fed the same leads; the batch
+ * function then fills rr_ms, width_ms, corr, family and label (the streaming
+ * detector reports label 'Q', family -1). Errors: AIECG_ERR_UNSUPPORTED below
+ * 50 Hz, AIECG_ERR_NOMEM. Thread-safe on a shared read-only record.
  */
 AIECG_API aiecg_status aiecg_qrs_detect(const aiecg_record *rec, const aiecg_qrs_options *opt,
                                         aiecg_beat **beats, int64_t *nbeats, aiecg_error *err);
 
+/*
+ * Streaming detector for nleads leads at fs Hz (50..100000). All memory is
+ * allocated here; _push never allocates. Not thread-safe; one per stream.
+ */
 typedef struct aiecg_qrs_detector aiecg_qrs_detector;
 AIECG_API aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_options *opt,
                                               aiecg_qrs_detector **out);
