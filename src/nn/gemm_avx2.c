@@ -3,8 +3,8 @@
  * polyphase im2col of ops_ref.c: row p of B is a pointer, brow[p]) and MatMul.
  * A register-blocked 6x16 micro-kernel (12 ymm accumulators; Goto & van de
  * Geijn 2008, "Anatomy of high-performance matrix multiplication") walks K in
- * fixed blocks of KC, so A's block stays in L2 and the 16-column B panel in
- * L1. The order of additions for each output element depends only on K and
+ * fixed blocks of KC; A is packed into 6-row panels (MC rows at a time, so
+ * the block stays in L2) and B into 16-column panels (L1). The order of additions for each output element depends only on K and
  * KC, never on tiling or threads, which makes results identical for any
  * thread count. The epilogue (bias, residual, activation) runs once per
  * element after the last K block. Plain C twin: aiecg__gemm_ref (ops_ref.c).
@@ -22,44 +22,67 @@
  * first element when the tile lies in one column segment; otherwise (c NULL)
  * the tile is scattered column by column through the segment mapping.
  */
-static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *a,
-                                                         int64_t lda, const float *bp, float *c,
+static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *ap,
+                                                         const float *bp, float *c,
                                                          int64_t ldc, int nr, int first,
                                                          const aiecg__gemm_args *g, int64_t i0, int64_t j0) {
-    __m256 acc0[MR], acc1[MR];
-    for (int r = 0; r < MR; r++) {
-        acc0[r] = _mm256_setzero_ps();
-        acc1[r] = _mm256_setzero_ps();
-    }
+    /* Named accumulators: an indexed array makes GCC keep a stack copy updated every iteration. */
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    /* all MR rows are computed (the packed A tail is zero); only mr rows are stored */
     for (int64_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_load_ps(bp + p * NR), b1 = _mm256_load_ps(bp + p * NR + 8);
-        for (int r = 0; r < mr; r++) {
-            __m256 av = _mm256_broadcast_ss(a + r * lda + p);
-            acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
-            acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
-        }
+        const float *a = ap + p * MR;
+        __m256 av = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
     }
+    _Alignas(32) float tile[MR][NR];
+    _mm256_store_ps(tile[0], c00);
+    _mm256_store_ps(tile[0] + 8, c01);
+    _mm256_store_ps(tile[1], c10);
+    _mm256_store_ps(tile[1] + 8, c11);
+    _mm256_store_ps(tile[2], c20);
+    _mm256_store_ps(tile[2] + 8, c21);
+    _mm256_store_ps(tile[3], c30);
+    _mm256_store_ps(tile[3] + 8, c31);
+    _mm256_store_ps(tile[4], c40);
+    _mm256_store_ps(tile[4] + 8, c41);
+    _mm256_store_ps(tile[5], c50);
+    _mm256_store_ps(tile[5] + 8, c51);
     if (c && nr == NR) {
         for (int r = 0; r < mr; r++) {
             float *cr = c + r * ldc;
+            __m256 v0 = _mm256_load_ps(tile[r]), v1 = _mm256_load_ps(tile[r] + 8);
             if (!first) {
-                acc0[r] = _mm256_add_ps(_mm256_loadu_ps(cr), acc0[r]);
-                acc1[r] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc1[r]);
+                v0 = _mm256_add_ps(_mm256_loadu_ps(cr), v0);
+                v1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), v1);
             }
-            _mm256_storeu_ps(cr, acc0[r]);
-            _mm256_storeu_ps(cr + 8, acc1[r]);
+            _mm256_storeu_ps(cr, v0);
+            _mm256_storeu_ps(cr + 8, v1);
         }
         return;
     }
-    float tmp[NR];
-    for (int r = 0; r < mr; r++) {
-        _mm256_storeu_ps(tmp, acc0[r]);
-        _mm256_storeu_ps(tmp + 8, acc1[r]);
+    for (int r = 0; r < mr; r++)
         for (int j = 0; j < nr; j++) {
             float *cp = c ? c + r * ldc + j : aiecg__gemm_c(g, i0 + r, j0 + j);
-            *cp = first ? tmp[j] : *cp + tmp[j];
+            *cp = first ? tile[r][j] : *cp + tile[r][j];
         }
-    }
 }
 
 /* Copies the kc x nr tile of B at (p0, col) into a contiguous, zero-padded kc x 16 panel. */
@@ -115,29 +138,52 @@ static void epilogue(const aiecg__gemm_args *g, int64_t cb, int64_t ce) {
     }
 }
 
+/* Packs rows [i0, i0 + mb) x columns [p0, p0 + kc) of A as MR-row panels [tile][p][MR], zero-padded. */
+static void pack_a(const aiecg__gemm_args *g, int64_t i0, int64_t mb, int64_t p0, int64_t kc, float *ap) {
+    for (int64_t t = 0; t < mb; t += MR) {
+        float *dst = ap + t * kc;
+        int mr = (int)(mb - t < MR ? mb - t : MR);
+        for (int r = 0; r < MR; r++) {
+            const float *src = g->a + (i0 + t + r) * g->lda + p0;
+            if (r < mr)
+                for (int64_t p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+            else
+                for (int64_t p = 0; p < kc; p++) dst[p * MR + r] = 0.0f;
+        }
+    }
+}
+
+#define MC 252 /* rows of A packed at once: MC x KC floats (252 KB) stay in L2 */
+
 void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
     int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
     if (g->k == 0)
         for (int64_t i = 0; i < g->m; i++)
             for (int64_t j = cb; j < ce; j++) *aiecg__gemm_c(g, i, j) = 0.0f;
     _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float ap[MC * KC];
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
         int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
-        for (int64_t j = cb; j < ce; j += NR) {
-            int nr = (int)(ce - j < NR ? ce - j : NR);
-            int contig = j / s == (j + nr - 1) / s;
-            pack_b(g, p0, kc, j, nr, contig, bp);
-            for (int64_t i = 0; i < g->m; i += MR) {
-                int mr = (int)(g->m - i < MR ? g->m - i : MR);
-                const float *a = g->a + i * g->lda + p0;
-                float *c = contig ? aiecg__gemm_c(g, i, j) : NULL;
-                switch (mr) {
-                case 6: kernel(6, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                case 5: kernel(5, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                case 4: kernel(4, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                case 3: kernel(3, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                case 2: kernel(2, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                default: kernel(1, kc, a, g->lda, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+        for (int64_t i0 = 0; i0 < g->m; i0 += MC) {
+            int64_t mb = g->m - i0 < MC ? g->m - i0 : MC;
+            pack_a(g, i0, mb, p0, kc, ap);
+            for (int64_t j = cb; j < ce; j += NR) {
+                int nr = (int)(ce - j < NR ? ce - j : NR);
+                int contig = j / s == (j + nr - 1) / s;
+                pack_b(g, p0, kc, j, nr, contig, bp);
+                for (int64_t t = 0; t < mb; t += MR) {
+                    int64_t i = i0 + t;
+                    int mr = (int)(g->m - i < MR ? g->m - i : MR);
+                    float *c = contig ? aiecg__gemm_c(g, i, j) : NULL;
+                    const float *a = ap + t * kc;
+                    switch (mr) {
+                    case 6: kernel(6, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 5: kernel(5, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 4: kernel(4, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 3: kernel(3, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 2: kernel(2, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    default: kernel(1, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    }
                 }
             }
         }
