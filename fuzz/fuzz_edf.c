@@ -8,6 +8,7 @@
 
 #include "aiecg/aiecg.h"
 #include "io/edf_int.h"
+#include "fuzz_check.h"
 
 /*
  * Besides reading, every annotation read is put through the shared text
@@ -40,11 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.derive_limb_leads = 1;
     aiecg_record *r = NULL;
     aiecg_error err;
-    if (aiecg_record_read_memory(data, size, "fuzz.edf", &o, &r, &err) == AIECG_OK) {
+    aiecg_error_clear(&err);
+    aiecg_status st = aiecg_record_read_memory(data, size, "fuzz.edf", &o, &r, &err);
+    if (st == AIECG_OK) {
         const aiecg_annotation *a = aiecg_record_annotations(r);
         for (int64_t i = 0; i < aiecg_record_nannotations(r) && i < 64; i++) text_round_trip(&a[i]);
-        (void)aiecg_record_duration(r);
-        aiecg_record_free(r);
     }
+    fuzz_check_read(st, r, &err);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "aiecg/aiecg.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     aiecg_read_options o = aiecg_read_options_default();
@@ -10,11 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.derive_limb_leads = 1;
     aiecg_record *r = NULL;
     aiecg_error err;
-    if (aiecg_record_read_memory(data, size, "fuzz", &o, &r, &err) == AIECG_OK) {
-        aiecg_record_meta m;
-        aiecg_record_meta_get(r, &m);
-        (void)aiecg_record_duration(r);
-        aiecg_record_free(r);
-    }
+    aiecg_error_clear(&err);
+    aiecg_status st = aiecg_record_read_memory(data, size, "fuzz", &o, &r, &err);
+    fuzz_check_read(st, r, &err);
     return 0;
 }
