@@ -3,6 +3,8 @@
 exported model against PyTorch without onnxruntime (not packaged in Debian 12):
 
     /usr/bin/python3 training/onnx_ref.py models/ecg12.onnx [--model ecg12]
+    ... --write-npy in.npy      (the sample's preprocessed inputs, for `aiecg model run`)
+    ... --compare-npy out.npy   (another engine's logits against the stored PyTorch ones)
 
 Runs the ONNX graph on the fold-8 sample inputs (tests/data/model/<model>_val_sample.tsv) and
 reports the largest |logit| difference to the stored PyTorch logits. Ops: Conv, Relu, Add,
@@ -126,6 +128,9 @@ def main():
     ap.add_argument("--model", default=None)
     ap.add_argument("--data", default=os.path.join(ROOT, "data"))
     ap.add_argument("--n", type=int, default=32)
+    ap.add_argument("--write-npy", metavar="PATH", help="only write the preprocessed sample inputs [n,C,1000] float32")
+    ap.add_argument("--compare-npy", metavar="PATH", help="compare logits [n,K] from another engine with the sample")
+    ap.add_argument("--label", default="onnx(numpy)")
     a = ap.parse_args()
     import ptbxl
     m = onnx.load(a.onnx)
@@ -138,6 +143,20 @@ def main():
             if not ln.startswith("#")]
     hdr, rows = rows[0], rows[1:a.n + 1]
     assert hdr[5:] == props["aiecg.labels"].split(","), "label list differs between sample and model"
+    if a.compare_npy:
+        z = np.load(a.compare_npy).reshape(len(rows), -1).astype(np.float64)
+        ref = np.array([[float(v) for v in r[5:]] for r in rows])
+        worst = float(np.abs(z - ref).max())
+        print("%s: %d records, %d outputs, max |%s - pytorch| logit = %.3g" % (
+            a.onnx, len(rows), ref.shape[1], a.label, worst))
+        sys.exit(0 if worst < 1e-4 else 1)
+    if a.write_npy:
+        xs = []
+        for r in rows:
+            adu, gain, base, fs = ptbxl.read_record_adu(os.path.join(a.data, "ptbxl", r[1]))
+            xs.append(ptbxl.preprocess(adu, gain, base)[ch])
+        np.save(a.write_npy, np.stack(xs).astype(np.float32))
+        return
     worst = 0.0
     for r in rows:
         adu, gain, base, fs = ptbxl.read_record_adu(os.path.join(a.data, "ptbxl", r[1]))
@@ -146,8 +165,8 @@ def main():
         z = run(m, x)[0]
         ref = np.array([float(v) for v in r[5:]])
         worst = max(worst, float(np.abs(z - ref).max()))
-    print("%s: %d records, %d outputs, max |onnx(numpy) - pytorch| logit = %.3g" % (
-        a.onnx, len(rows), len(hdr) - 5, worst))
+    print("%s: %d records, %d outputs, max |%s - pytorch| logit = %.3g" % (
+        a.onnx, len(rows), len(hdr) - 5, a.label, worst))
     sys.exit(0 if worst < 1e-4 else 1)
 
 

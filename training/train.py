@@ -83,7 +83,7 @@ def main():
     ap.add_argument("--model", default="ecg12", help="model name (file names, metadata)")
     ap.add_argument("--leads", default=None, choices=sorted(ptbxl.LEAD_SETS), help="lead set (default: --model)")
     ap.add_argument("--arch", default="xresnet1d_s")
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--bs", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
@@ -207,7 +207,7 @@ def main():
     run["onnx_ops"] = ops
     json.dump(run, open(os.path.join(a.out, "%s_run.json" % a.model), "w"), indent=1)
     import evaluate
-    evaluate.main(["--model", a.model, "--data", a.data, "--out", a.out])
+    evaluate.main(["--model", a.model, "--data", a.data, "--out", a.out], dataset=d)
 
 
 if __name__ == "__main__":
