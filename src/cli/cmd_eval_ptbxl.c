@@ -237,6 +237,7 @@ static void run_rec(void *ctx, int task, int thread) {
 typedef struct rjob {
     rec *recs;
     const char *db;
+    aiecg_analyzer *an; /* NULL: rules only */
     char (*codes)[256]; /* ';'-separated statement codes per record */
     int *ok;
 } rjob;
@@ -252,7 +253,8 @@ static void run_rules(void *ctx, int task, int thread) {
     ro.skip_annotations = 1;
     if (aiecg_record_open(p, &ro, &record, NULL) != AIECG_OK) return;
     aiecg_analyze_options ao = aiecg_analyze_options_default();
-    ao.skip_model = 1;
+    ao.analyzer = j->an;
+    ao.skip_model = j->an == NULL;
     ao.keep_signal = 0;
     if (aiecg_analyze(record, &ao, &res, NULL) == AIECG_OK) {
         size_t n = 0;
@@ -268,8 +270,9 @@ static void run_rules(void *ctx, int task, int thread) {
     aiecg_record_free(record);
 }
 
-static int eval_rules(rec *recs, int nrec, const char *db, int threads, const stmtdef *defs, int ndefs) {
-    rjob j = {recs, db, calloc((size_t)nrec, sizeof *j.codes), calloc((size_t)nrec, sizeof(int))};
+static int eval_rules(rec *recs, int nrec, const char *db, int threads, const stmtdef *defs, int ndefs,
+                      aiecg_analyzer *an) {
+    rjob j = {recs, db, an, calloc((size_t)nrec, sizeof *j.codes), calloc((size_t)nrec, sizeof(int))};
     if (!j.codes || !j.ok) {
         free(j.codes);
         free(j.ok);
@@ -284,7 +287,8 @@ static int eval_rules(rec *recs, int nrec, const char *db, int threads, const st
         nok += j.ok[i];
         nlab += j.ok[i] && recs[i].has_stmts;
     }
-    printf("rules only (no model): %d records analysed, %d with statement labels\n", nok, nlab);
+    printf("%s: %d records analysed, %d with statement labels\n",
+           an ? "final statements (model + rules)" : "rules only (no model)", nok, nlab);
     printf("%-8s %5s %5s %5s %6s %6s\n", "code", "ref", "pred", "tp", "Se", "PPV");
     for (int s = 0; s < ndefs; s++) {
         const char *c = defs[s].code;
@@ -296,7 +300,7 @@ static int eval_rules(rec *recs, int nrec, const char *db, int threads, const st
             fp += p && !y;
             fn += y && !p;
         }
-        if (tp + fp == 0) continue; /* statements the rules never make */
+        if (tp + fp == 0) continue; /* statements never made */
         printf("%-8s %5d %5d %5d %6.2f %6.2f\n", c, tp + fn, tp + fp, tp, tp + fn ? (double)tp / (tp + fn) : NAN,
                (double)tp / (tp + fp));
     }
@@ -308,7 +312,7 @@ static int eval_rules(rec *recs, int nrec, const char *db, int threads, const st
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg eval ptbxl [--db DIR] [--folds LIST] [--labels FILE] [--models DIR]\n"
-            "                        [--threads N] [--per-class] [--rules] [--compare-npy FILE [--ids FILE]]\n"
+            "                        [--threads N] [--per-class] [--rules | --statements] [--compare-npy FILE [--ids FILE]]\n"
             "\n"
             "Runs the C pipeline on PTB-XL records of the given folds (default 8, the\n"
             "validation fold; 9 and 10 are held out and refused) and prints macro-AUC per\n"
@@ -321,6 +325,7 @@ static void help(FILE *f) {
             "  --per-class       print every class (default: the label-set summary and the 5 superclasses)\n"
             "  --rules           score the rule statements alone (no model): Se and PPV per statement\n"
             "                    against the PTB-XL statement labels\n"
+            "  --statements      the same for the final statements (model + rules, as aiecg analyze)\n"
             "  --compare-npy F   max |C - PyTorch| against a saved [N, labels] array (probs or logits:\n"
             "                    '*logits*' file names compare logits); ids from --ids or F's _val_ids.npy\n");
 }
@@ -338,6 +343,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
             per_class = 1;
         } else if (!strcmp(a, "--rules")) {
             rules = 1;
+        } else if (!strcmp(a, "--statements")) {
+            rules = 2;
         } else if (i + 1 < argc && (!strcmp(a, "--db") || !strcmp(a, "--labels") || !strcmp(a, "--folds") ||
                                     !strcmp(a, "--models") || !strcmp(a, "--threads") ||
                                     !strcmp(a, "--compare-npy") || !strcmp(a, "--ids"))) {
@@ -440,8 +447,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
         return CLI_FAIL;
     }
 
-    if (rules) {
-        int rc = eval_rules(recs, nrec, db, threads, defs, ndefs);
+    if (rules == 1) {
+        int rc = eval_rules(recs, nrec, db, threads, defs, ndefs, NULL);
         free(recs);
         return rc;
     }
@@ -455,6 +462,12 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
         cli_errorf("eval ptbxl", "%s", err.message);
         free(recs);
         return CLI_FAIL;
+    }
+    if (rules == 2) {
+        int rc = eval_rules(recs, nrec, db, threads, defs, ndefs, an);
+        aiecg_analyzer_free(an);
+        free(recs);
+        return rc;
     }
     /* label names: from one analysed record */
     int *sel = malloc((size_t)nrec * sizeof *sel);
