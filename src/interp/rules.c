@@ -25,7 +25,8 @@
  * consistent QRS complexes, gets only "technically limited ECG" with the
  * reasons as evidence - never a confident statement read from noise.
  * Consistency: atrial fibrillation/flutter excludes sinus statements and PR
- * based ones; a paced rhythm suppresses morphology statements.
+ * based ones; a paced rhythm suppresses morphology statements; a rule call
+ * near its limit that the model strongly contradicts is withheld (model_veto).
  */
 #include "interp_int.h"
 
