@@ -19,11 +19,12 @@ if [ ! -d "$root/bench/ort/node_modules/onnxruntime-node" ]; then
   (cd "$root/bench/ort" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip \
      npm install --no-audit --no-fund --ignore-scripts)
 fi
-cases=("$models/ribeiro.onnx 4096" "$models/xresnet1d50_1000.onnx 1000" "$models/xresnet1d50_250.onnx 250")
+cases=("$models/ribeiro.onnx 4096 12" "$models/xresnet1d50_1000.onnx 1000 12" "$models/xresnet1d50_250.onnx 250 12")
 for m in "$root"/models/*.onnx; do
   [ -f "$m" ] || continue
-  len=$("$build/aiecg" model info "$m" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["nominal_input"][-1])')
-  cases+=("$m $len")
+  # leads from the model's input shape, length from its aiecg.input.samples metadata (else 1000)
+  lc=$("$build/aiecg" model info "$m" | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["metadata"].get("aiecg.input.samples", "1000"), j["input"][1])')
+  cases+=("$m $lc")
 done
 : > "$out"
 "$build/bench_nn" --peak-only | tee -a "$out.peak"
@@ -32,7 +33,7 @@ for r in $(seq 1 "$rounds"); do
     set -- $c
     name=$(basename "$1" .onnx)
     "$build/bench_nn" "$1" --json --batch 1,16 --length "$2" --repeat "$repeat" | sed "s/^{/{\"model\": \"$name\", /" >> "$out"
-    node "$root/bench/ort/ort_bench.js" "$1" 1,16 "$2" "$repeat" | sed "s/^{/{\"model\": \"$name\", /" >> "$out"
+    node "$root/bench/ort/ort_bench.js" "$1" 1,16 "$2" "$repeat" "$3" | sed "s/^{/{\"model\": \"$name\", /" >> "$out"
   done
 done
 /usr/bin/python3 - "$out" <<'PY'

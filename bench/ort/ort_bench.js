@@ -1,20 +1,19 @@
 // ONNX Runtime (CPU, single thread) peer of bench_nn: same model, same
 // deterministic input (x[i] = 0.5 sin(0.01 (i mod 100000))), median of N runs
-// after one warm-up. usage: node ort_bench.js MODEL.onnx BATCH[,BATCH] LENGTH REPEAT
+// after one warm-up. usage: node ort_bench.js MODEL.onnx BATCH[,BATCH] LENGTH REPEAT [CHANNELS]
 'use strict';
 const ort = require('onnxruntime-node');
 
 async function main() {
-  const [model, batchArg = '1', lengthArg = '0', repeatArg = '10'] = process.argv.slice(2);
+  const [model, batchArg = '1', lengthArg = '0', repeatArg = '10', chanArg = '12'] = process.argv.slice(2);
   const sess = await ort.InferenceSession.create(model, {
     intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
   });
   const inName = sess.inputNames[0];
   const outName = sess.outputNames[0];
   for (const b of batchArg.split(',').map(Number)) {
-    // shape: [b, 12, L]; the models here are all N x 12 x L
     const length = Number(lengthArg);
-    const dims = [b, 12, length];
+    const dims = [b, Number(chanArg), length];
     const n = dims.reduce((a, c) => a * c, 1);
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) x[i] = Math.fround(0.5 * Math.sin(Math.fround(0.01 * (i % 100000))));

@@ -162,6 +162,7 @@ static const char *const act_json[AIECG__ACT_COUNT] = {
     AIECG__NN_ACTS(AIECG__ACT_JSON)
 #undef AIECG__ACT_JSON
 };
+_Static_assert(AIECG__COUNTOF(act_json) == AIECG__ACT_COUNT, "activation name table");
 
 char *aiecg_model_describe(const aiecg_model *m) {
     if (!m) return NULL;

@@ -306,6 +306,7 @@ void aiecg__gemm_epilogue_ref(const aiecg__gemm_args *g, int64_t i, int64_t j0, 
 void aiecg__gemm_ref(const aiecg__gemm_args *g);
 #if defined(__x86_64__) || defined(_M_X64)
 void aiecg__gemm_avx2(const aiecg__gemm_args *g);
+void aiecg__gemm_avx512(const aiecg__gemm_args *g); /* gemm_avx512.c, target attributes */
 void aiecg__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
 #endif
 #if defined(__aarch64__)

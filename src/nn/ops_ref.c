@@ -26,12 +26,6 @@ float aiecg__act_apply(int act, float v, float a, float b) {
     }
 }
 
-static const char *const act_names[AIECG__ACT_COUNT] = {
-#define AIECG__ACT_NAME(e) #e,
-    AIECG__NN_ACTS(AIECG__ACT_NAME)
-#undef AIECG__ACT_NAME
-};
-_Static_assert(AIECG__COUNTOF(act_names) == AIECG__ACT_COUNT, "act name table");
 
 void aiecg__conv_ref(const aiecg__conv_geom *g, const float *x, const float *w, const float *b,
                      const float *res, float *y, int act, float act_a, float act_b) {
@@ -823,6 +817,7 @@ static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
     aiecg__gemm_fn fn = aiecg__gemm_ref;
 #if defined(__x86_64__) || defined(_M_X64)
     if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx2;
+    if (x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx512;
 #endif
 #if defined(__aarch64__)
     if (x->fast && (x->features & AIECG_CPU_NEON)) fn = aiecg__gemm_neon;

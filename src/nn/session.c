@@ -344,6 +344,7 @@ void aiecg_session_cancel(aiecg_session *s) {
 const char *aiecg_session_backend(const aiecg_session *s) {
     if (!s || !s->fast) return "generic";
 #if defined(__x86_64__) || defined(_M_X64)
+    if ((s->features & AIECG_CPU_AVX512F) && (s->features & AIECG_CPU_FMA)) return "avx512";
     if ((s->features & AIECG_CPU_AVX2) && (s->features & AIECG_CPU_FMA)) return "avx2";
 #endif
 #if defined(__aarch64__)

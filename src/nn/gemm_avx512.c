@@ -1,0 +1,201 @@
+/*
+ * AVX-512F GEMM: the gemm_avx2.c algorithm (KC blocks of K, A packed into
+ * MR-row panels, B into NR-column panels, fused epilogue) with a 12x32 tile
+ * held in 24 zmm accumulators (Goto & van de Geijn 2008). Compiled in a plain
+ * translation unit with per-function target attributes, chosen at run time
+ * only when aiecg_cpu_features() reports AVX512F. Per-element summation order
+ * depends only on K and KC, so results are identical for any thread count.
+ * Plain C twin: aiecg__gemm_ref (ops_ref.c).
+ */
+#include "nn_int.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define KC 256
+#define MR 12
+#define NR 32
+#define MC 252
+#define TGT __attribute__((target("avx512f,avx2,fma")))
+
+TGT static inline __attribute__((always_inline)) void kernel(int mr, int64_t kc, const float *ap, const float *bp,
+                                                             float *c, int64_t ldc, int nr, int first,
+                                                             const aiecg__gemm_args *g, int64_t i0, int64_t j0) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, c100 = z, c101 = z, c110 = z, c111 = z;
+    for (int64_t p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(bp + p * NR), b1 = _mm512_load_ps(bp + p * NR + 16);
+        const float *a = ap + p * MR;
+        __m512 av;
+        av = _mm512_set1_ps(a[0]);
+        c00 = _mm512_fmadd_ps(av, b0, c00);
+        c01 = _mm512_fmadd_ps(av, b1, c01);
+        av = _mm512_set1_ps(a[1]);
+        c10 = _mm512_fmadd_ps(av, b0, c10);
+        c11 = _mm512_fmadd_ps(av, b1, c11);
+        av = _mm512_set1_ps(a[2]);
+        c20 = _mm512_fmadd_ps(av, b0, c20);
+        c21 = _mm512_fmadd_ps(av, b1, c21);
+        av = _mm512_set1_ps(a[3]);
+        c30 = _mm512_fmadd_ps(av, b0, c30);
+        c31 = _mm512_fmadd_ps(av, b1, c31);
+        av = _mm512_set1_ps(a[4]);
+        c40 = _mm512_fmadd_ps(av, b0, c40);
+        c41 = _mm512_fmadd_ps(av, b1, c41);
+        av = _mm512_set1_ps(a[5]);
+        c50 = _mm512_fmadd_ps(av, b0, c50);
+        c51 = _mm512_fmadd_ps(av, b1, c51);
+        av = _mm512_set1_ps(a[6]);
+        c60 = _mm512_fmadd_ps(av, b0, c60);
+        c61 = _mm512_fmadd_ps(av, b1, c61);
+        av = _mm512_set1_ps(a[7]);
+        c70 = _mm512_fmadd_ps(av, b0, c70);
+        c71 = _mm512_fmadd_ps(av, b1, c71);
+        av = _mm512_set1_ps(a[8]);
+        c80 = _mm512_fmadd_ps(av, b0, c80);
+        c81 = _mm512_fmadd_ps(av, b1, c81);
+        av = _mm512_set1_ps(a[9]);
+        c90 = _mm512_fmadd_ps(av, b0, c90);
+        c91 = _mm512_fmadd_ps(av, b1, c91);
+        av = _mm512_set1_ps(a[10]);
+        c100 = _mm512_fmadd_ps(av, b0, c100);
+        c101 = _mm512_fmadd_ps(av, b1, c101);
+        av = _mm512_set1_ps(a[11]);
+        c110 = _mm512_fmadd_ps(av, b0, c110);
+        c111 = _mm512_fmadd_ps(av, b1, c111);
+    }
+    _Alignas(64) float tile[MR][NR];
+    _mm512_store_ps(tile[0], c00);
+    _mm512_store_ps(tile[0] + 16, c01);
+    _mm512_store_ps(tile[1], c10);
+    _mm512_store_ps(tile[1] + 16, c11);
+    _mm512_store_ps(tile[2], c20);
+    _mm512_store_ps(tile[2] + 16, c21);
+    _mm512_store_ps(tile[3], c30);
+    _mm512_store_ps(tile[3] + 16, c31);
+    _mm512_store_ps(tile[4], c40);
+    _mm512_store_ps(tile[4] + 16, c41);
+    _mm512_store_ps(tile[5], c50);
+    _mm512_store_ps(tile[5] + 16, c51);
+    _mm512_store_ps(tile[6], c60);
+    _mm512_store_ps(tile[6] + 16, c61);
+    _mm512_store_ps(tile[7], c70);
+    _mm512_store_ps(tile[7] + 16, c71);
+    _mm512_store_ps(tile[8], c80);
+    _mm512_store_ps(tile[8] + 16, c81);
+    _mm512_store_ps(tile[9], c90);
+    _mm512_store_ps(tile[9] + 16, c91);
+    _mm512_store_ps(tile[10], c100);
+    _mm512_store_ps(tile[10] + 16, c101);
+    _mm512_store_ps(tile[11], c110);
+    _mm512_store_ps(tile[11] + 16, c111);
+    for (int r = 0; r < mr; r++) {
+        if (c && nr == NR) {
+            float *cr = c + r * ldc;
+            __m512 v0 = _mm512_load_ps(tile[r]), v1 = _mm512_load_ps(tile[r] + 16);
+            if (!first) {
+                v0 = _mm512_add_ps(_mm512_loadu_ps(cr), v0);
+                v1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), v1);
+            }
+            _mm512_storeu_ps(cr, v0);
+            _mm512_storeu_ps(cr + 16, v1);
+            continue;
+        }
+        for (int j = 0; j < nr; j++) {
+            float *cp = c ? c + r * ldc + j : aiecg__gemm_c(g, i0 + r, j0 + j);
+            *cp = first ? tile[r][j] : *cp + tile[r][j];
+        }
+    }
+}
+
+TGT static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_t col, int nr, int contig, float *bp) {
+    for (int64_t p = 0; p < kc; p++) {
+        float *dst = bp + p * NR;
+        if (contig && nr == NR) {
+            const float *src = aiecg__gemm_b(g, p0 + p, col);
+            _mm512_store_ps(dst, _mm512_loadu_ps(src));
+            _mm512_store_ps(dst + 16, _mm512_loadu_ps(src + 16));
+            continue;
+        }
+        int j = 0;
+        if (contig) {
+            const float *src = aiecg__gemm_b(g, p0 + p, col);
+            for (; j < nr; j++) dst[j] = src[j];
+        } else {
+            for (; j < nr; j++) dst[j] = *aiecg__gemm_b(g, p0 + p, col + j);
+        }
+        for (; j < NR; j++) dst[j] = 0.0f;
+    }
+}
+
+TGT static void pack_a(const aiecg__gemm_args *g, int64_t i0, int64_t mb, int64_t p0, int64_t kc, float *ap) {
+    for (int64_t t = 0; t < mb; t += MR) {
+        float *dst = ap + t * kc;
+        int mr = (int)(mb - t < MR ? mb - t : MR);
+        for (int r = 0; r < MR; r++) {
+            const float *src = g->a + (i0 + t + r) * g->lda + p0;
+            for (int64_t p = 0; p < kc; p++) dst[p * MR + r] = r < mr ? src[p] : 0.0f;
+        }
+    }
+}
+
+TGT static void epilogue(const aiecg__gemm_args *g, int64_t cb, int64_t ce) {
+    int64_t s = aiecg__gemm_seglen(g);
+    if ((g->act != AIECG__ACT_NONE && g->act != AIECG__ACT_RELU) || g->bias_n) {
+        for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
+        return;
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t i = 0; i < g->m; i++) {
+        float bm = g->bias_m ? g->bias_m[i] : 0.0f;
+        __m512 vb = _mm512_set1_ps(bm);
+        for (int64_t j = cb; j < ce;) {
+            int64_t end = (j / s + 1) * s;
+            if (end > ce) end = ce;
+            float *c = aiecg__gemm_c(g, i, j);
+            const float *res = g->res ? aiecg__gemm_r(g, i, j) : NULL;
+            int64_t n = end - j, t = 0;
+            for (; t + 16 <= n; t += 16) {
+                __m512 v = _mm512_add_ps(_mm512_loadu_ps(c + t), vb);
+                if (res) v = _mm512_add_ps(v, _mm512_loadu_ps(res + t));
+                if (g->act == AIECG__ACT_RELU) v = _mm512_max_ps(v, zero);
+                _mm512_storeu_ps(c + t, v);
+            }
+            for (; t < n; t++) {
+                float v = c[t] + bm;
+                if (res) v += res[t];
+                c[t] = g->act == AIECG__ACT_RELU && v < 0.0f ? 0.0f : v;
+            }
+            j = end;
+        }
+    }
+}
+
+TGT void aiecg__gemm_avx512(const aiecg__gemm_args *g) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    if (g->k == 0)
+        for (int64_t i = 0; i < g->m; i++)
+            for (int64_t j = cb; j < ce; j++) *aiecg__gemm_c(g, i, j) = 0.0f;
+    _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float ap[MC * KC];
+    for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+        int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+        for (int64_t i0 = 0; i0 < g->m; i0 += MC) {
+            int64_t mb = g->m - i0 < MC ? g->m - i0 : MC;
+            pack_a(g, i0, mb, p0, kc, ap);
+            for (int64_t j = cb; j < ce; j += NR) {
+                int nr = (int)(ce - j < NR ? ce - j : NR);
+                int contig = j / s == (j + nr - 1) / s;
+                pack_b(g, p0, kc, j, nr, contig, bp);
+                for (int64_t t = 0; t < mb; t += MR) {
+                    int64_t i = i0 + t;
+                    int mr = (int)(g->m - i < MR ? g->m - i : MR);
+                    kernel(mr, kc, ap + t * kc, bp, contig ? aiecg__gemm_c(g, i, j) : NULL, g->ldc, nr, p0 == 0, g, i, j);
+                }
+            }
+        }
+    }
+    epilogue(g, cb, ce);
+}
+
+#endif
