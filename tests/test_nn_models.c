@@ -64,7 +64,13 @@ static void test_models(void) {
         o.nthreads = 2;
         double dt = run_model(m, &o, x, xd, xn, y, ny, o2);
         CHECK(memcmp(o1, o2, (size_t)ny * 4) == 0);
-        printf("%-16s generic %.3g  fast %.3g  2 threads %.3g\n", models[mi], dg, df, dt);
+        /* every SIMD level below the best one too (AVX2 when AVX-512 is present) */
+        o.nthreads = 1;
+        o.cpu_features = AIECG_CPU_SSE2 | AIECG_CPU_AVX | AIECG_CPU_AVX2 | AIECG_CPU_FMA | AIECG_CPU_F16C | AIECG_CPU_NEON;
+        double d2 = run_model(m, &o, x, xd, xn, y, ny, o2);
+        o.cpu_features = 0;
+        CHECK(d2 <= 1e-4);
+        printf("%-16s generic %.3g  fast %.3g  2 threads %.3g  avx2/neon %.3g\n", models[mi], dg, df, dt, d2);
         CHECK(dg <= 1e-4);
         CHECK(df <= 1e-4);
         CHECK(dt <= 1e-4);
