@@ -335,7 +335,9 @@ static void test_out_of_memory(void) {
     alloc_count = 0;
     aiecg_result *r0 = NULL;
     char *j0 = NULL, *s0 = NULL;
-    CHECK_OK(aiecg_analyze(rec, NULL, &r0, NULL), NULL);
+    aiecg_analyze_options o0 = aiecg_analyze_options_default();
+    o0.analyzer = an; /* the model path too, when a model is there (its session pool is warm) */
+    CHECK_OK(aiecg_analyze(rec, &o0, &r0, NULL), NULL);
     aiecg_result_json(r0, 0, &j0);
     aiecg_result_svg(r0, NULL, &s0, NULL);
     long total = alloc_count;
@@ -348,6 +350,7 @@ static void test_out_of_memory(void) {
     for (long k = 0; k <= total; k += step) {
         oom_countdown = k;
         aiecg_analyze_options o = aiecg_analyze_options_default();
+        o.analyzer = an;
         aiecg_result *r = NULL;
         aiecg_status st = aiecg_analyze(rec, &o, &r, NULL);
         if (st == AIECG_OK) {
