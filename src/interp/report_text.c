@@ -97,7 +97,7 @@ aiecg_status aiecg_result_text(const aiecg_result *r, char **out) {
         double v = r->meas.value[m];
         const char *unit = aiecg_measurement_unit((aiecg_measurement)m);
         if (isfinite(v))
-            aiecg__sbuf_printf(&b, "  %-16s %8.*f %-4s\n", meas_label((aiecg_measurement)m),
+            aiecg__sbuf_printf(&b, "  %-16s %8.*f %s\n", meas_label((aiecg_measurement)m),
                                strcmp(unit, "mV") == 0 ? 2 : 0, v, unit);
         else
             aiecg__sbuf_printf(&b, "  %-16s %8s %-4s (%s)\n", meas_label((aiecg_measurement)m), "-", unit,
