@@ -415,6 +415,48 @@ static void test_odd_shapes(void) {
     }
 }
 
+
+/* Model choice by the leads present: lead I alone -> lead1, I + II -> limb6 (limb leads derived),
+   12 leads -> ecg12; MIT-BIH MLII + V5 -> none fits (rules only). Skipped without those models. */
+static void test_model_choice(void) {
+    int have = 0;
+    for (int i = 0; i < aiecg_analyzer_nmodels(an); i++) {
+        const char *nm = aiecg_analyzer_model_name(an, i);
+        have += !strncmp(nm, "lead1.", 6) || !strncmp(nm, "limb6.", 6) || !strncmp(nm, "ecg12.", 6);
+    }
+    if (have < 3) {
+        printf("test_model_choice: skipped (needs lead1, limb6 and ecg12)\n");
+        return;
+    }
+    aiecg_record *rec = open_rec(ludb, "1");
+    if (!rec) return;
+    static const struct {
+        int n;
+        const char *model;
+    } cases[] = {{1, "lead1."}, {2, "limb6."}, {12, "ecg12."}};
+    for (size_t c = 0; c < 3; c++) {
+        aiecg_record *sub = NULL;
+        CHECK_OK(aiecg_record_new(cases[c].n, 5000, 500, 0, &sub, NULL), NULL);
+        for (int l = 0; sub && l < cases[c].n; l++) {
+            aiecg_lead_info li;
+            aiecg_record_lead_info(rec, l, &li); /* LUDB order: I, II, III, ... */
+            aiecg_record_set_lead(sub, l, &li);
+            memcpy(aiecg_record_lead_data_mut(sub, l), aiecg_record_lead_data(rec, l), 5000 * sizeof(float));
+        }
+        aiecg_result *r = sub ? analyze(sub) : NULL;
+        CHECK(r && aiecg_result_model(r) && !strncmp(aiecg_result_model(r), cases[c].model, 6));
+        if (r) CHECK(aiecg_result_has_statement(r, "SBRAD")); /* 45 bpm: the rate rule, whatever the model */
+        aiecg_result_free(r);
+        aiecg_record_free(sub);
+    }
+    aiecg_record_free(rec);
+    aiecg_record *mit = open_rec(mitdb, "100");
+    aiecg_result *r = mit ? analyze(mit) : NULL;
+    CHECK(r && aiecg_result_model(r) == NULL);
+    aiecg_result_free(r);
+    aiecg_record_free(mit);
+}
+
 static void test_invalid_args(void) {
     aiecg_result *r = (aiecg_result *)1;
     aiecg_error err;
@@ -463,6 +505,7 @@ int main(void) {
     RUN(test_short_and_resampled);
     RUN(test_threads_identical);
     RUN(test_model_matches_pytorch);
+    RUN(test_model_choice);
     RUN(test_out_of_memory);
     aiecg_analyzer_free(an);
     return test_summary();
