@@ -78,11 +78,23 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
         }
         return;
     }
-    for (int r = 0; r < mr; r++)
-        for (int j = 0; j < nr; j++) {
-            float *cp = c ? c + r * ldc + j : aiecg__gemm_c(g, i0 + r, j0 + j);
-            *cp = first ? tile[r][j] : *cp + tile[r][j];
+    for (int r = 0; r < mr; r++) {
+        if (c) {
+            float *cr = c + r * ldc;
+            for (int j = 0; j < nr; j++) cr[j] = first ? tile[r][j] : cr[j] + tile[r][j];
+            continue;
         }
+        /* the tile spans column segments: walk them without a division per element */
+        int64_t sl = aiecg__gemm_seglen(g), q = j0 / sl, t = j0 - q * sl;
+        float *seg = aiecg__gemm_c(g, i0 + r, q * sl);
+        for (int j = 0; j < nr; j++) {
+            seg[t] = first ? tile[r][j] : seg[t] + tile[r][j];
+            if (++t == sl) {
+                t = 0;
+                seg += g->c_seg;
+            }
+        }
+    }
 }
 
 /* Copies the kc x nr tile of B at (p0, col) into a contiguous, zero-padded kc x 16 panel. */
@@ -100,8 +112,17 @@ static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_t co
             for (; j < nr; j++) dst[j] = src[j];
             for (; j < NR; j++) dst[j] = 0.0f;
         } else {
+            const float *row = aiecg__gemm_b(g, p0 + p, 0);
+            int64_t sl = aiecg__gemm_seglen(g), q = col / sl, t = col - q * sl;
+            const float *seg = row + q * g->b_seg;
             int j = 0;
-            for (; j < nr; j++) dst[j] = *aiecg__gemm_b(g, p0 + p, col + j);
+            for (; j < nr; j++) {
+                dst[j] = seg[t];
+                if (++t == sl) {
+                    t = 0;
+                    seg += g->b_seg;
+                }
+            }
             for (; j < NR; j++) dst[j] = 0.0f;
         }
     }

@@ -101,9 +101,19 @@ TGT static inline __attribute__((always_inline)) void kernel(int mr, int64_t kc,
             _mm512_storeu_ps(cr + 16, v1);
             continue;
         }
+        if (c) {
+            float *cr = c + r * ldc;
+            for (int j = 0; j < nr; j++) cr[j] = first ? tile[r][j] : cr[j] + tile[r][j];
+            continue;
+        }
+        int64_t sl = aiecg__gemm_seglen(g), q = j0 / sl, t = j0 - q * sl;
+        float *seg = aiecg__gemm_c(g, i0 + r, q * sl);
         for (int j = 0; j < nr; j++) {
-            float *cp = c ? c + r * ldc + j : aiecg__gemm_c(g, i0 + r, j0 + j);
-            *cp = first ? tile[r][j] : *cp + tile[r][j];
+            seg[t] = first ? tile[r][j] : seg[t] + tile[r][j];
+            if (++t == sl) {
+                t = 0;
+                seg += g->c_seg;
+            }
         }
     }
 }
@@ -122,7 +132,17 @@ TGT static void pack_b(const aiecg__gemm_args *g, int64_t p0, int64_t kc, int64_
             const float *src = aiecg__gemm_b(g, p0 + p, col);
             for (; j < nr; j++) dst[j] = src[j];
         } else {
-            for (; j < nr; j++) dst[j] = *aiecg__gemm_b(g, p0 + p, col + j);
+            /* the panel spans segments: walk them without a division per element */
+            const float *row = aiecg__gemm_b(g, p0 + p, 0);
+            int64_t sl = aiecg__gemm_seglen(g), q = col / sl, t = col - q * sl;
+            const float *seg = row + q * g->b_seg;
+            for (; j < nr; j++) {
+                dst[j] = seg[t];
+                if (++t == sl) {
+                    t = 0;
+                    seg += g->b_seg;
+                }
+            }
         }
         for (; j < NR; j++) dst[j] = 0.0f;
     }

@@ -817,7 +817,9 @@ static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
     aiecg__gemm_fn fn = aiecg__gemm_ref;
 #if defined(__x86_64__) || defined(_M_X64)
     if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx2;
-    if (x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx512;
+    /* 32-column zmm panels waste lanes on short outputs: there the 16-column AVX2 tile wins */
+    if (x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA) && ga->n >= 64)
+        fn = aiecg__gemm_avx512;
 #endif
 #if defined(__aarch64__)
     if (x->fast && (x->features & AIECG_CPU_NEON)) fn = aiecg__gemm_neon;
