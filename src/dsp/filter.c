@@ -349,18 +349,33 @@ void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *ou
         }
         return;
     }
+    /* Ring indices advance by one per sample and wrap by compare, not by `%`
+       (three 64-bit divisions per sample were most of this filter's cost). The
+       arithmetic, and so every output bit, is that of the plain per-sample form. */
     const int64_t R = s->ring_len, L = s->L, D = s->delay;
+    int64_t p = s->pos, old = (p - L + R) % R, dl = (p - D + R) % R;
+    double *r0 = s->ring[0], *r1 = s->ring[1], *r2 = s->ring[2];
+    double s0 = s->sum[0], s1 = s->sum[1], s2 = s->sum[2];
+    const double dL = (double)L;
     for (int64_t i = 0; i < n; i++) {
-        int64_t p = s->pos, old = (p - L + R) % R;
-        float v = in[i];
-        double est = v;
-        for (int k = 0; k < BL_STAGES; k++) {
-            double leaving = s->ring[k][old];
-            s->ring[k][p] = est;
-            s->sum[k] += est - leaving;
-            est = s->sum[k] / L;
-        }
-        out[i] = (float)(s->ring[0][(p - D + R) % R] - est);
-        s->pos = (p + 1) % R;
+        double e0 = in[i];
+        double l0 = r0[old], l1 = r1[old], l2 = r2[old];
+        r0[p] = e0;
+        s0 += e0 - l0;
+        double e1 = s0 / dL;
+        r1[p] = e1;
+        s1 += e1 - l1;
+        double e2 = s1 / dL;
+        r2[p] = e2;
+        s2 += e2 - l2;
+        double e3 = s2 / dL;
+        out[i] = (float)(r0[dl] - e3);
+        if (++p == R) p = 0;
+        if (++old == R) old = 0;
+        if (++dl == R) dl = 0;
     }
+    s->sum[0] = s0;
+    s->sum[1] = s1;
+    s->sum[2] = s2;
+    s->pos = p;
 }
