@@ -39,11 +39,49 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* k-th smallest of x[n] by Hoare selection (Wirth's form), O(n) on average, reordering x so
+   that x[0..k-1] <= x[k] <= x[k+1..]. Same value as sorting and indexing. */
+static float select_k(float *x, int n, int k) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float piv = x[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        do {
+            while (x[i] < piv) i++;
+            while (piv < x[j]) j--;
+            if (i <= j) {
+                float t = x[i];
+                x[i] = x[j];
+                x[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < k) lo = i;
+        if (k < i) hi = j;
+    }
+    return x[k];
+}
+
+float aiecg__median_inplace(float *x, int n) {
+    if (n <= 0) return NAN;
+    for (int i = 0; i < n; i++)
+        if (x[i] != x[i]) { /* NaN: keep the sort-based definition */
+            qsort(x, (size_t)n, sizeof *x, cmp_float);
+            return n % 2 ? x[n / 2] : 0.5f * (x[n / 2 - 1] + x[n / 2]);
+        }
+    float hi = select_k(x, n, n / 2);
+    if (n % 2) return hi;
+    float lo = x[0];
+    for (int i = 1; i < n / 2; i++)
+        if (x[i] > lo) lo = x[i];
+    return 0.5f * (lo + hi);
+}
+
 float aiecg__median_f(const float *x, int n, float *scratch) {
     if (n <= 0) return NAN;
     memcpy(scratch, x, (size_t)n * sizeof *x);
-    qsort(scratch, (size_t)n, sizeof *scratch, cmp_float);
-    return n % 2 ? scratch[n / 2] : 0.5f * (scratch[n / 2 - 1] + scratch[n / 2]);
+    return aiecg__median_inplace(scratch, n);
 }
 
 /* Baseline-removed copies of the first nl leads (non-finite samples zeroed). */
@@ -265,6 +303,55 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
     return st;
 }
 
+/* The beats median_beat uses (window inside [0, n), the family or 'N' else all, at most
+   MEDIAN_MAX_BEATS evenly spread). sel has nbeats slots; returns the count. */
+static int64_t median_select(const aiecg_beat *beats, int64_t nbeats, int64_t n, int family, int pre, int post,
+                             int64_t *sel) {
+    int64_t ns = 0;
+    for (int pass = 0; pass < 2 && ns == 0; pass++)
+        for (int64_t i = 0; i < nbeats; i++) {
+            int64_t s = beats[i].sample;
+            if (s - pre < 0 || s + post > n) continue;
+            int ok = pass == 1 || (family >= 0 ? beats[i].family == family : beats[i].label == 'N');
+            if (ok) sel[ns++] = s;
+        }
+    int64_t use = ns < MEDIAN_MAX_BEATS ? ns : MEDIAN_MAX_BEATS;
+    for (int64_t k = 0; k < use; k++) sel[k] = sel[k * ns / use];
+    return use;
+}
+
+static void median_of(const float *seg, const int64_t *sel, int64_t use, int pre, int len, float *col, float *out) {
+    for (int j = 0; j < len; j++) {
+        for (int64_t k = 0; k < use; k++) col[k] = seg[sel[k] - pre + j];
+        out[j] = aiecg__median_inplace(col, (int)use);
+    }
+}
+
+aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_beat *beats, int64_t nbeats,
+                                     int family, int pre, int post, float *out, int *nused) {
+    if (nused) *nused = 0;
+    if (!clean || !out || pre < 0 || post < 1 || (nbeats > 0 && !beats)) return AIECG_ERR_INVALID_ARG;
+    int len = pre + post;
+    memset(out, 0, (size_t)len * sizeof *out);
+    int64_t *sel = aiecg__malloc((size_t)(nbeats > 0 ? nbeats : 1) * sizeof *sel);
+    if (!sel) return AIECG_ERR_NOMEM;
+    int64_t use = median_select(beats, nbeats, n, family, pre, post, sel);
+    if (use == 0) {
+        aiecg__free(sel);
+        return AIECG_ERR_INVALID_ARG;
+    }
+    float *col = aiecg__malloc((size_t)use * sizeof(float));
+    if (!col) {
+        aiecg__free(sel);
+        return AIECG_ERR_NOMEM;
+    }
+    median_of(clean, sel, use, pre, len, col, out);
+    aiecg__free(col);
+    aiecg__free(sel);
+    if (nused) *nused = (int)use;
+    return AIECG_OK;
+}
+
 aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                 int family, int pre, int post, float *out, int *nused) {
     if (nused) *nused = 0;
@@ -276,41 +363,22 @@ aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats
     /* choose the beats: the family, or 'N' beats, or all */
     int64_t *sel = aiecg__malloc((size_t)(nbeats > 0 ? nbeats : 1) * sizeof *sel);
     if (!sel) return AIECG_ERR_NOMEM;
-    int64_t ns = 0;
-    for (int pass = 0; pass < 2 && ns == 0; pass++)
-        for (int64_t i = 0; i < nbeats; i++) {
-            int64_t s = beats[i].sample;
-            if (s - pre < 0 || s + post > n) continue;
-            int ok = pass == 1 || (family >= 0 ? beats[i].family == family : beats[i].label == 'N');
-            if (ok) sel[ns++] = s;
-        }
-    if (ns == 0) {
+    int64_t use = median_select(beats, nbeats, n, family, pre, post, sel);
+    if (use == 0) {
         aiecg__free(sel);
         return AIECG_ERR_INVALID_ARG;
     }
-    /* at most MEDIAN_MAX_BEATS, evenly spread over the record */
-    int64_t use = ns < MEDIAN_MAX_BEATS ? ns : MEDIAN_MAX_BEATS;
-    for (int64_t k = 0; k < use; k++) sel[k] = sel[k * ns / use];
-    float *col = aiecg__malloc((size_t)use * 2 * sizeof(float));
-    float *seg = NULL;
-    aiecg_status st = col ? AIECG_OK : AIECG_ERR_NOMEM;
-    /* baseline removal only over the spans needed would be cheaper; the whole lead keeps it simple */
+    float *col = aiecg__malloc((size_t)use * sizeof(float));
+    /* one lead buffer for all leads (baseline removal over the whole lead keeps it simple) */
+    float *seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    aiecg_status st = col && seg ? AIECG_OK : AIECG_ERR_NOMEM;
     for (int l = 0; l < nl && !st; l++) {
         const float *raw = aiecg_record_lead_data(rec, l);
-        seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-        if (!seg) {
-            st = AIECG_ERR_NOMEM;
-            break;
-        }
         for (int64_t i = 0; i < n; i++) seg[i] = isfinite(raw[i]) ? raw[i] : 0.0f;
         st = aiecg_filter_baseline(seg, n, aiecg_record_fs(rec));
-        for (int j = 0; j < len && !st; j++) {
-            for (int64_t k = 0; k < use; k++) col[k] = seg[sel[k] - pre + j];
-            out[(size_t)l * len + j] = aiecg__median_f(col, (int)use, col + use);
-        }
-        aiecg__free(seg);
-        seg = NULL;
+        if (!st) median_of(seg, sel, use, pre, len, col, out + (size_t)l * len);
     }
+    aiecg__free(seg);
     aiecg__free(col);
     aiecg__free(sel);
     if (!st && nused) *nused = (int)use;

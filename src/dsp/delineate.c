@@ -146,15 +146,10 @@ static void box(const float *x, float *y, int64_t n, int64_t h) {
     }
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of x[m] (reorders x): insertion sort for the small sets (leads), qsort beyond. */
+/* Median of x[m] (reorders x): insertion sort for the small sets (leads), selection beyond. */
 static float median_inplace(float *x, int m) {
     if (m > 32) {
-        qsort(x, (size_t)m, sizeof *x, cmp_float);
+        return aiecg__median_inplace(x, m);
     } else {
         for (int i = 1; i < m; i++) {
             float t = x[i];

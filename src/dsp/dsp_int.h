@@ -40,6 +40,10 @@ aiecg_status aiecg__biquad_filtfilt(const aiecg__biquad *s, int nsec, float *x, 
  */
 aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                 int family, int pre, int post, float *out, int *nused);
+/* The same for one lead given already cleaned (non-finite zeroed, baseline removed, n samples):
+   out has pre + post floats. Identical to that lead's row of aiecg__median_beat. */
+aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_beat *beats, int64_t nbeats,
+                                     int family, int pre, int post, float *out, int *nused);
 
 /* ---- beat families (beats.c) ------------------------------------------- */
 /*
@@ -51,5 +55,7 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
 /* ---- small numeric helpers ---------------------------------------------- */
 /* Median of x[n] (n >= 1); scratch has n floats (x is not modified). */
 float aiecg__median_f(const float *x, int n, float *scratch);
+/* Median of x[n] in place (x is reordered; exact, by selection: O(n) on average). NAN if n < 1. */
+float aiecg__median_inplace(float *x, int n);
 
 #endif

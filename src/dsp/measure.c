@@ -70,19 +70,8 @@ static void set_val(aiecg_measurements *out, aiecg_measurement m, double v, cons
     }
 }
 
-/* Median of x[n] (reorders x); insertion sort: n <= MEDIAN_MAX_BEATS. */
-static float median_f(float *x, int n) {
-    for (int i = 1; i < n; i++) {
-        float t = x[i];
-        int j = i - 1;
-        while (j >= 0 && x[j] > t) {
-            x[j + 1] = x[j];
-            j--;
-        }
-        x[j + 1] = t;
-    }
-    return n % 2 ? x[n / 2] : 0.5f * (x[n / 2 - 1] + x[n / 2]);
-}
+/* Median of x[n] (reorders x): exact, by selection (was an O(n^2) insertion sort). */
+static float median_f(float *x, int n) { return aiecg__median_inplace(x, n); }
 
 static int lead_usable(const float *x, int64_t n) {
     float mn = INFINITY, mx = -INFINITY;
