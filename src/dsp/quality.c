@@ -192,18 +192,20 @@ static aiecg_status lead_analyse(const aiecg_record *rec, int l, const aiecg_bea
     return AIECG_OK;
 }
 
-/* Net QRS deflection and P level of lead l's median beat (baseline at PR segment). */
-static int lead_polarity(const aiecg_record *rec, const aiecg_beat *beats, int64_t nb, int l, float *qrs_max,
-                         float *qrs_min, float *p_mean) {
+/* Net QRS deflection and P level of a lead's median beat (baseline at PR segment); clean is
+   the lead with non-finite samples zeroed and the baseline removed, as aiecg__median_beat does. */
+static int lead_polarity(const aiecg_record *rec, const aiecg_beat *beats, int64_t nb, const float *clean,
+                         float *qrs_max, float *qrs_min, float *p_mean) {
     double fs = aiecg_record_fs(rec);
     int pre = (int)lrint(0.30 * fs), post = (int)lrint(0.10 * fs), len = pre + post;
-    int nl = aiecg_record_nleads(rec);
-    float *out = aiecg__malloc((size_t)nl * (size_t)len * sizeof *out);
+    float *out = aiecg__malloc((size_t)len * sizeof *out);
     if (!out) return 0;
     int used = 0;
-    int ok = aiecg__median_beat(rec, beats, nb, 0, pre, post, out, &used) == AIECG_OK && used >= 3;
+    int ok = aiecg__median_beat_lead(clean, aiecg_record_nsamples(rec), beats, nb, 0, pre, post, out, &used) ==
+                 AIECG_OK &&
+             used >= 3;
     if (ok) {
-        const float *m = out + (size_t)l * len;
+        const float *m = out;
         float base = m[pre - (int)lrint(0.04 * fs)];
         float mx = -INFINITY, mn = INFINITY;
         for (int t = pre - (int)lrint(0.05 * fs); t < len; t++) {
@@ -245,7 +247,10 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
     aiecg_status st = aiecg_qrs_detect(rec, NULL, &beats, &nb, NULL);
     if (st == AIECG_ERR_NOMEM) return st;
     if (st) nb = 0; /* e.g. fs below what the detector supports: judged without beats */
-    float *tmp = aiecg__malloc((size_t)n * 3 * sizeof *tmp);
+    /* the baseline-removed leads I and aVR are kept from lead_analyse for the reversal check
+       (their median beats are what aiecg__median_beat would give, without filtering 12 leads twice) */
+    int li = aiecg_record_find_lead(rec, AIECG_LEAD_I), lr = aiecg_record_find_lead(rec, AIECG_LEAD_AVR);
+    float *tmp = aiecg__malloc((size_t)n * 5 * sizeof *tmp);
     float *med = aiecg__malloc((size_t)(fs * 0.7 + 4) * sizeof *med);
     if (!tmp || !med) {
         aiecg__free(tmp);
@@ -253,11 +258,14 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
         aiecg_free(beats);
         return AIECG_ERR_NOMEM;
     }
+    float *keep_i = tmp + 3 * n, *keep_r = tmp + 4 * n;
     int n_bad = 0, n_poor = 0, n_notgood = 0;
     for (int l = 0; l < nl; l++) {
         lead_stats s;
         st = lead_analyse(rec, l, beats, nb, tmp, med, &s);
         if (st) break;
+        if (l == li) memcpy(keep_i, tmp + n, (size_t)n * sizeof *tmp);
+        if (l == lr) memcpy(keep_r, tmp + n, (size_t)n * sizeof *tmp);
         aiecg_lead_quality *q = &out->lead[l];
         uint32_t f = 0;
         if (s.nonfinite_frac > 0) f |= AIECG_QUALITY_NONFINITE;
@@ -294,11 +302,10 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
         else
             out->verdict = AIECG_QUALITY_GOOD;
         /* LA/RA reversal: lead I inverted (QRS and P) with aVR upright */
-        int li = aiecg_record_find_lead(rec, AIECG_LEAD_I), lr = aiecg_record_find_lead(rec, AIECG_LEAD_AVR);
         if (li >= 0 && lr >= 0 && nb >= 3 && out->lead[li].verdict <= AIECG_QUALITY_ACCEPTABLE) {
             float imx, imn, ip, rmx, rmn, rp;
-            if (lead_polarity(rec, beats, nb, li, &imx, &imn, &ip) &&
-                lead_polarity(rec, beats, nb, lr, &rmx, &rmn, &rp)) {
+            if (lead_polarity(rec, beats, nb, keep_i, &imx, &imn, &ip) &&
+                lead_polarity(rec, beats, nb, keep_r, &rmx, &rmn, &rp)) {
                 int i_inverted = -imn > 1.5f * imx && -imn > 0.1f && ip < 0;
                 int avr_upright = rmx > 1.5f * -rmn && rmx > 0.1f && rp > 0;
                 if (i_inverted && avr_upright) {
