@@ -140,6 +140,17 @@ def card(a, run, per, mac, extra):
     return "\n".join(L) + "\n"
 
 
+def _nan_to_none(o):
+    """JSON without NaN (not standard JSON): NaN -> null."""
+    if isinstance(o, float) and np.isnan(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _nan_to_none(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_nan_to_none(v) for v in o]
+    return o
+
+
 def main(argv=None, dataset=None):
     """dataset: the dict of train.load_dataset (with "X") when the caller already holds it."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,7 +185,7 @@ def main(argv=None, dataset=None):
                macro_auc=mac, per_class=per, run={k: v for k, v in run.items() if k not in ("names", "groups",
                                                                                               "thresholds")})
     with open(os.path.join(ROOT, "docs", "models", "%s.json" % a.model), "w") as f:
-        json.dump(res, f, indent=1, allow_nan=True)
+        json.dump(_nan_to_none(res), f, indent=1, allow_nan=False)
     print("macro-AUC: " + " ".join("%s %.4f" % (k, v) for k, v in mac.items()))
     if not a.no_sample:
         if "X" not in d:
