@@ -27,6 +27,11 @@ int aiecg__butter_sections(double fs, double fc, int nsec, int highpass, aiecg__
 void aiecg__biquad_run(const aiecg__biquad *s, int nsec, float *x, int64_t n);
 /* Forward-backward (zero-phase) cascade in place, with edge padding by odd reflection. */
 aiecg_status aiecg__biquad_filtfilt(const aiecg__biquad *s, int nsec, float *x, int64_t n);
+/* The same on nch channels of n samples each, stepped side by side (each channel's result is
+   bit-identical to aiecg__biquad_filtfilt on it alone). */
+aiecg_status aiecg__biquad_filtfilt_multi(const aiecg__biquad *s, int nsec, float *const *x, int nch, int64_t n);
+/* aiecg_filter_lowpass on nch channels at once (same results, channels interleaved). */
+aiecg_status aiecg__filter_lowpass_multi(float *const *x, int nch, int64_t n, double fs, double cutoff_hz);
 
 /* ---- representative beat (beats.c) ------------------------------------- */
 /*

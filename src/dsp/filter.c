@@ -101,6 +101,56 @@ aiecg_status aiecg__biquad_filtfilt(const aiecg__biquad *s, int nsec, float *x, 
     return AIECG_OK;
 }
 
+aiecg_status aiecg__biquad_filtfilt_multi(const aiecg__biquad *s, int nsec, float *const *x, int nch, int64_t n) {
+    if (n <= 0 || nch <= 0) return AIECG_OK;
+    if (nch > AIECG_MAX_LEADS) {
+        for (int c = 0; c < nch; c++) {
+            aiecg_status st = aiecg__biquad_filtfilt(s, nsec, x[c], n);
+            if (st) return st;
+        }
+        return AIECG_OK;
+    }
+    int64_t pad = 3 * 6 * nsec + 64;
+    if (pad > n - 1) pad = n - 1;
+    int64_t m = n + 2 * pad;
+    float *buf = aiecg__malloc((size_t)m * (size_t)nch * sizeof *buf);
+    if (!buf) return AIECG_ERR_NOMEM;
+    float *t[AIECG_MAX_LEADS];
+    for (int c = 0; c < nch; c++) {
+        float *tc = t[c] = buf + (size_t)c * m;
+        const float *xc = x[c];
+        for (int64_t i = 0; i < pad; i++) tc[i] = 2 * xc[0] - xc[pad - i];
+        memcpy(tc + pad, xc, (size_t)n * sizeof *xc);
+        for (int64_t i = 0; i < pad; i++) tc[pad + n + i] = 2 * xc[n - 1] - xc[n - 2 - i];
+    }
+    /* the channels' recurrences are independent: stepping them side by side keeps the
+       pipeline busy where one channel alone waits on its own multiply-add chain */
+    double z[AIECG_MAX_LEADS][2];
+    for (int k = 0; k < nsec; k++) {
+        const aiecg__biquad *q = &s[k];
+        for (int c = 0; c < nch; c++) bq_init_const(q, t[c][0], z[c]);
+        for (int64_t i = 0; i < m; i++)
+            for (int c = 0; c < nch; c++) t[c][i] = bq_step(q, z[c], t[c][i]);
+        for (int c = 0; c < nch; c++) bq_init_const(q, t[c][m - 1], z[c]);
+        for (int64_t i = m - 1; i >= 0; i--)
+            for (int c = 0; c < nch; c++) t[c][i] = bq_step(q, z[c], t[c][i]);
+    }
+    for (int c = 0; c < nch; c++) memcpy(x[c], t[c] + pad, (size_t)n * sizeof(float));
+    aiecg__free(buf);
+    return AIECG_OK;
+}
+
+aiecg_status aiecg__filter_lowpass_multi(float *const *x, int nch, int64_t n, double fs, double cutoff_hz) {
+    if (nch < 0 || (nch > 0 && !x) || n < 0 || !(fs > 0) || !isfinite(fs) || !(cutoff_hz > 0))
+        return AIECG_ERR_INVALID_ARG;
+    for (int c = 0; c < nch; c++)
+        if (!x[c] && n > 0) return AIECG_ERR_INVALID_ARG;
+    if (cutoff_hz >= fs / 2) return AIECG_OK;
+    aiecg__biquad s[2];
+    aiecg__butter_sections(fs, cutoff_hz, 2, 0, s);
+    return aiecg__biquad_filtfilt_multi(s, 2, x, nch, n);
+}
+
 /* Group delay in samples of a section cascade at frequency f (numerical derivative of phase). */
 static double cascade_group_delay(const aiecg__biquad *s, int nsec, double fs, double f) {
     double phase[2];
@@ -175,15 +225,23 @@ aiecg_status aiecg_filter_baseline(float *x, int64_t n, double fs) {
 }
 
 /* ---- mains -------------------------------------------------------------- */
-static double goertzel_power(const float *x, int64_t n, double fs, double f) {
-    double w = 2 * M_PI * f / fs, c = 2 * cos(w), s1 = 0, s2 = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double s0 = x[i] + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+/* Goertzel power |X(f)|^2 / n^2 at nf frequencies (nf <= 16) in one pass over x. */
+static void goertzel_multi(const float *x, int64_t n, double fs, const double *f, int nf, double *p) {
+    double c[16], s1[16], s2[16];
+    for (int k = 0; k < nf; k++) {
+        c[k] = 2 * cos(2 * M_PI * f[k] / fs);
+        s1[k] = s2[k] = 0;
     }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return p / ((double)n * (double)n);
+    for (int64_t i = 0; i < n; i++) {
+        double xi = x[i];
+        for (int k = 0; k < nf; k++) {
+            double s0 = xi + c[k] * s1[k] - s2[k];
+            s2[k] = s1[k];
+            s1[k] = s0;
+        }
+    }
+    for (int k = 0; k < nf; k++)
+        p[k] = (s1[k] * s1[k] + s2[k] * s2[k] - c[k] * s1[k] * s2[k]) / ((double)n * (double)n);
 }
 
 int aiecg_powerline_detect(const float *x, int64_t n, double fs) {
@@ -193,20 +251,33 @@ int aiecg_powerline_detect(const float *x, int64_t n, double fs) {
     if (m > (int64_t)(10 * fs)) m = (int64_t)(10 * fs);
     for (int64_t i = 0; i < m; i++)
         if (!isfinite(x[i])) return 0;
+    /* all bins in one pass over x (independent recurrences side by side; each bin's
+       arithmetic is that of the former one-bin-per-pass loop, so the powers are the same to the bit) */
+    double fr[14], pw[14];
+    int nb = 0;
+    for (int k = 0; k < 2; k++) {
+        double f = k ? 60 : 50;
+        fr[nb++] = f;
+        for (double d = -4; d <= 4; d += 1)
+            if (fabs(d) >= 2) fr[nb++] = f + d;
+    }
+    goertzel_multi(x, m, fs, fr, nb, pw);
     double best = 0;
     int which = 0;
     for (int k = 0; k < 2; k++) {
         double f = k ? 60 : 50;
         if (f >= fs / 2 - 1) continue;
-        double p = goertzel_power(x, m, fs, f);
+        const double *pk = pw + 7 * k;
+        double p = pk[0];
         /* neighbouring bins (ECG energy there is small and smooth) */
         double ref = 0;
-        int nref = 0;
+        int nref = 0, j = 1;
         for (double d = -4; d <= 4; d += 1) {
             if (fabs(d) < 2) continue;
-            double fr = f + d;
-            if (fr <= 0 || fr >= fs / 2) continue;
-            ref += goertzel_power(x, m, fs, fr);
+            double fq = f + d;
+            double pj = pk[j++];
+            if (fq <= 0 || fq >= fs / 2) continue;
+            ref += pj;
             nref++;
         }
         ref = nref ? ref / nref : 0;

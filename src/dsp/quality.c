@@ -26,15 +26,20 @@ typedef struct lead_stats {
     double flat_frac, clip_frac, nonfinite_frac;
 } lead_stats;
 
-static double goertzel_amp(const float *x, int64_t n, double fs, double f) {
-    double w = 2 * 3.14159265358979323846 * f / fs, c = 2 * cos(w), s1 = 0, s2 = 0;
+/* Goertzel amplitudes at fa and fb in one pass (two independent recurrences side by side). */
+static void goertzel_amp2(const float *x, int64_t n, double fs, double fa, double fb, double *aa, double *ab) {
+    double ca = 2 * cos(2 * 3.14159265358979323846 * fa / fs), cb = 2 * cos(2 * 3.14159265358979323846 * fb / fs);
+    double a1 = 0, a2 = 0, b1 = 0, b2 = 0;
     for (int64_t i = 0; i < n; i++) {
-        double s0 = x[i] + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+        double a0 = x[i] + ca * a1 - a2, b0 = x[i] + cb * b1 - b2;
+        a2 = a1;
+        a1 = a0;
+        b2 = b1;
+        b1 = b0;
     }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 2 * sqrt(fmax(p, 0)) / (double)n;
+    double pa = a1 * a1 + a2 * a2 - ca * a1 * a2, pb = b1 * b1 + b2 * b2 - cb * b1 * b2;
+    *aa = 2 * sqrt(fmax(pa, 0)) / (double)n;
+    *ab = 2 * sqrt(fmax(pb, 0)) / (double)n;
 }
 
 /* Fraction of samples in runs (>= run_min) at the extremes: ADC rails when known, else value extremes. */
@@ -76,8 +81,11 @@ static double clip_fraction(const aiecg_record *rec, int l, const float *x, int6
     return (double)clipped / (double)n;
 }
 
-static aiecg_status lead_analyse(const aiecg_record *rec, int l, const aiecg_beat *beats, int64_t nb,
-                                 float *tmp, float *med, lead_stats *s) {
+/* First pass over lead l: everything up to the HF residual's low-pass, which runs on all leads
+   at once afterwards (lp). tmp is n floats of scratch; hp receives the baseline-removed lead,
+   hf the signal whose > 40 Hz residual is measured and lp a copy of it to be low-passed. */
+static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, float *hp, float *hf, float *lp,
+                                 lead_stats *s) {
     double fs = aiecg_record_fs(rec);
     int64_t n = aiecg_record_nsamples(rec);
     const float *x = aiecg_record_lead_data(rec, l);
@@ -103,10 +111,11 @@ static aiecg_status lead_analyse(const aiecg_record *rec, int l, const aiecg_bea
     s->flat_frac = nwin ? (double)nflat / nwin : 1;
     /* mains amplitude over up to 10 s */
     int64_t m10 = n < (int64_t)(10 * fs) ? n : (int64_t)(10 * fs);
-    double a50 = fs > 110 ? goertzel_amp(tmp, m10, fs, 50) : 0, a60 = fs > 130 ? goertzel_amp(tmp, m10, fs, 60) : 0;
+    double a50 = 0, a60 = 0;
+    if (fs > 110) goertzel_amp2(tmp, m10, fs, 50, 60, &a50, &a60);
+    if (!(fs > 130)) a60 = 0;
     s->mains_amp = fmax(a50, a60);
     /* baseline: the part the baseline filter removes */
-    float *hp = tmp + n; /* second half of tmp */
     memcpy(hp, tmp, (size_t)n * sizeof *hp);
     aiecg_status st = aiecg_filter_baseline(hp, n, fs);
     if (st) return st;
@@ -124,17 +133,24 @@ static aiecg_status lead_analyse(const aiecg_record *rec, int l, const aiecg_bea
     s->base_range = brange;
     /* HF residual above 40 Hz (after removing mains) */
     if (fs > 100) {
-        memcpy(tmp, hp, (size_t)n * sizeof *tmp);
+        memcpy(hf, hp, (size_t)n * sizeof *hf);
         if (s->mains_amp > 0.005) {
-            st = aiecg_filter_powerline(tmp, n, fs, a60 > a50 ? 60 : 50);
+            st = aiecg_filter_powerline(hf, n, fs, a60 > a50 ? 60 : 50);
             if (st) return st;
         }
-        float *lp = tmp + 2 * n;
-        memcpy(lp, tmp, (size_t)n * sizeof *lp);
-        st = aiecg_filter_lowpass(lp, n, fs, 40);
-        if (st) return st;
+        memcpy(lp, hf, (size_t)n * sizeof *lp);
+    }
+    return AIECG_OK;
+}
+
+/* Second pass: HF residual (lp now low-passed) and the template residual on hp. */
+static aiecg_status lead_finish(const aiecg_record *rec, const aiecg_beat *beats, int64_t nb, const float *hp,
+                                const float *hf, const float *lp, float *med, lead_stats *s) {
+    double fs = aiecg_record_fs(rec);
+    int64_t n = aiecg_record_nsamples(rec);
+    if (fs > 100) {
         double e = 0;
-        for (int64_t i = 0; i < n; i++) e += (double)(tmp[i] - lp[i]) * (tmp[i] - lp[i]);
+        for (int64_t i = 0; i < n; i++) e += (double)(hf[i] - lp[i]) * (hf[i] - lp[i]);
         s->hf_rms = n ? sqrt(e / n) : 0;
     }
     /* template residual on dominant beats */
@@ -250,7 +266,8 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
     /* the baseline-removed leads I and aVR are kept from lead_analyse for the reversal check
        (their median beats are what aiecg__median_beat would give, without filtering 12 leads twice) */
     int li = aiecg_record_find_lead(rec, AIECG_LEAD_I), lr = aiecg_record_find_lead(rec, AIECG_LEAD_AVR);
-    float *tmp = aiecg__malloc((size_t)n * 5 * sizeof *tmp);
+    /* scratch, then per lead: baseline-removed, HF input, its low-passed copy */
+    float *tmp = aiecg__malloc((size_t)n * (1 + 3 * (size_t)(nl > 0 ? nl : 1)) * sizeof *tmp);
     float *med = aiecg__malloc((size_t)(fs * 0.7 + 4) * sizeof *med);
     if (!tmp || !med) {
         aiecg__free(tmp);
@@ -258,14 +275,22 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
         aiecg_free(beats);
         return AIECG_ERR_NOMEM;
     }
-    float *keep_i = tmp + 3 * n, *keep_r = tmp + 4 * n;
+#define HP(l) (tmp + (size_t)n * (1 + 3 * (size_t)(l)))
+#define HF(l) (HP(l) + n)
+#define LP(l) (HP(l) + 2 * n)
+    const float *keep_i = li >= 0 ? HP(li) : NULL, *keep_r = lr >= 0 ? HP(lr) : NULL;
     int n_bad = 0, n_poor = 0, n_notgood = 0;
-    for (int l = 0; l < nl; l++) {
-        lead_stats s;
-        st = lead_analyse(rec, l, beats, nb, tmp, med, &s);
+    lead_stats stats[AIECG_MAX_LEADS];
+    for (int l = 0; l < nl && !st; l++) st = lead_prepare(rec, l, tmp, HP(l), HF(l), LP(l), &stats[l]);
+    if (!st && fs > 100) {
+        float *lps[AIECG_MAX_LEADS];
+        for (int l = 0; l < nl; l++) lps[l] = LP(l);
+        st = aiecg__filter_lowpass_multi(lps, nl, n, fs, 40);
+    }
+    for (int l = 0; l < nl && !st; l++) {
+        lead_stats s = stats[l];
+        st = lead_finish(rec, beats, nb, HP(l), HF(l), LP(l), med, &s);
         if (st) break;
-        if (l == li) memcpy(keep_i, tmp + n, (size_t)n * sizeof *tmp);
-        if (l == lr) memcpy(keep_r, tmp + n, (size_t)n * sizeof *tmp);
         aiecg_lead_quality *q = &out->lead[l];
         uint32_t f = 0;
         if (s.nonfinite_frac > 0) f |= AIECG_QUALITY_NONFINITE;
@@ -315,6 +340,9 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
             }
         }
     }
+#undef HP
+#undef HF
+#undef LP
     aiecg__free(tmp);
     aiecg__free(med);
     aiecg_free(beats);
