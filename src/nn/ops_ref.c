@@ -93,31 +93,48 @@ static void conv_transpose_ref(const aiecg__conv_geom *g, const float *x, const 
             }
 }
 
+/* Kernel taps [*k0, *k1) whose input index o*s - p + k*d lies in [lo, hi). */
+static void tap_range(int64_t o, int64_t s, int64_t p, int64_t d, int64_t k, int64_t lo, int64_t hi, int64_t *k0,
+                      int64_t *k1) {
+    int64_t base = o * s - p; /* input index of tap 0 */
+    int64_t a = base >= lo ? 0 : (lo - base + d - 1) / d;
+    int64_t b = base >= hi ? 0 : (hi - 1 - base) / d + 1;
+    *k0 = a < k ? a : k;
+    *k1 = b < k ? b : k;
+    if (*k1 < *k0) *k1 = *k0;
+}
+
 static void pool_ref(const aiecg__conv_geom *g, int is_max, int include_pad, const float *x, float *y) {
     for (int64_t c = 0; c < g->n * g->cin; c++) {
         const float *xc = x + c * g->ih * g->iw;
         float *yc = y + c * g->oh * g->ow;
-        for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            int64_t ky0, ky1, py0, py1;
+            tap_range(oy, g->sh, g->ph, g->dh, g->kh, 0, g->ih, &ky0, &ky1);
+            /* count_include_pad counts taps inside the explicitly padded input, not ceil_mode overhang */
+            tap_range(oy, g->sh, g->ph, g->dh, g->kh, -g->ph, g->ih + g->ph, &py0, &py1);
             for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t kx0, kx1, px0, px1;
+                tap_range(ox, g->sw, g->pw, g->dw, g->kw, 0, g->iw, &kx0, &kx1);
+                tap_range(ox, g->sw, g->pw, g->dw, g->kw, -g->pw, g->iw + g->pw, &px0, &px1);
                 float acc = is_max ? -INFINITY : 0.0f;
-                int64_t cnt = 0, cnt_pad = 0;
-                for (int64_t ky = 0; ky < g->kh; ky++) {
-                    int64_t iy = oy * g->sh - g->ph + ky * g->dh;
-                    for (int64_t kx = 0; kx < g->kw; kx++) {
-                        int64_t ix = ox * g->sw - g->pw + kx * g->dw;
-                        /* count_include_pad counts the explicit pads, not ceil_mode overhang */
-                        if (iy < g->ih + g->ph && ix < g->iw + g->pw + 0 && iy >= -g->ph && ix >= -g->pw)
-                            cnt_pad++;
-                        if (iy < 0 || iy >= g->ih || ix < 0 || ix >= g->iw) continue;
-                        float v = xc[iy * g->iw + ix];
-                        if (is_max) acc = v > acc ? v : acc;
-                        else acc += v;
-                        cnt++;
-                    }
+                for (int64_t ky = ky0; ky < ky1; ky++) {
+                    const float *row = xc + (oy * g->sh - g->ph + ky * g->dh) * g->iw + ox * g->sw - g->pw;
+                    if (is_max)
+                        for (int64_t kx = kx0; kx < kx1; kx++) {
+                            float v = row[kx * g->dw];
+                            acc = v > acc ? v : acc;
+                        }
+                    else
+                        for (int64_t kx = kx0; kx < kx1; kx++) acc += row[kx * g->dw];
                 }
-                if (!is_max) acc = acc / (float)(include_pad ? cnt_pad : (cnt ? cnt : 1));
+                if (!is_max) {
+                    int64_t cnt = include_pad ? (py1 - py0) * (px1 - px0) : (ky1 - ky0) * (kx1 - kx0);
+                    acc = acc / (float)(cnt ? cnt : 1);
+                }
                 yc[oy * g->ow + ox] = acc;
             }
+        }
     }
 }
 
@@ -471,6 +488,23 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         float *Y = py;
         int64_t nc = C ? aiecg__nn_numel(sh[n->in[2]].d, sh[n->in[2]].ndim) : 0;
         int row_bias = !C || (a->beta == 1.0f && nc == nn && sh[n->in[2]].d[sh[n->in[2]].ndim - 1] == nn);
+        if (x->fast && !a->trans_a && a->trans_b && a->alpha == 1.0f && row_bias && m <= 4) {
+            /* a few rows (batch 1 classifier head): dot products with 8 fixed partial sums */
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < nn; j++) {
+                    const float *wr = B + j * k, *xr = A + i * k;
+                    float part[8] = {0};
+                    int64_t p = 0;
+                    for (; p + 8 <= k; p += 8)
+                        for (int q = 0; q < 8; q++) part[q] += wr[p + q] * xr[p + q];
+                    float acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+                    for (; p < k; p++) acc += wr[p] * xr[p];
+                    if (C) acc += C[j];
+                    if (res) acc += res[i * nn + j];
+                    Y[i * nn + j] = aiecg__act_apply(a->act, acc, a->act_a, a->act_b);
+                }
+            return AIECG_OK;
+        }
         if (x->fast && !a->trans_a && a->alpha == 1.0f && row_bias) {
             aiecg__gemm_args ga = {0};
             if (a->trans_b) { /* Y^T = W A^T: rows of W are contiguous, batch rows are column segments */
