@@ -90,6 +90,79 @@ float aiecg__median_inplace(float *x, int n) {
     return 0.5f * (lo + hi);
 }
 
+/*
+ * Sample-wise median of m rows: out[t] = median_r rows[r][t], t < len. For m <= 32 the
+ * values of eight consecutive t are sorted together by Batcher's odd-even merge network
+ * (Knuth, TAOCP vol. 3, 5.3.4), pruned to m inputs (rows past m would hold +inf, which no
+ * comparator moves, so comparators that touch them are dropped); each compare-exchange is
+ * a min and a max across the eight lanes, which the compiler turns into vector code.
+ * Larger m, or any NaN in a block, use the per-t selection. Same values as sorting.
+ */
+#define MR_LANES 8
+#define MR_NET_MAX 32
+
+static int batcher_pairs(int m, short (*pr)[2]) {
+    int P = 1, np = 0;
+    while (P < m) P <<= 1;
+    for (int p = 1; p < P; p <<= 1)
+        for (int k = p; k >= 1; k >>= 1)
+            for (int j = k % p; j + k < P; j += 2 * k)
+                for (int i = 0; i < k && i + j + k < P; i++)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < m) {
+                        pr[np][0] = (short)(i + j);
+                        pr[np][1] = (short)(i + j + k);
+                        np++;
+                    }
+    return np;
+}
+
+aiecg_status aiecg__median_rows(const float *const *rows, int m, int len, float *out) {
+    if (m <= 0 || len <= 0) {
+        for (int t = 0; t < len; t++) out[t] = NAN;
+        return AIECG_OK;
+    }
+    float colbuf[512], *col = m <= 512 ? colbuf : aiecg__malloc((size_t)m * sizeof *col);
+    if (!col) return AIECG_ERR_NOMEM;
+    int t = 0;
+    if (m <= MR_NET_MAX && m > 1) {
+        short pr[256][2]; /* 191 comparators for 32 inputs */
+        int np = batcher_pairs(m, pr);
+        float b[MR_NET_MAX][MR_LANES];
+        for (; t + MR_LANES <= len; t += MR_LANES) {
+            int nan = 0;
+            for (int r = 0; r < m; r++)
+                for (int p = 0; p < MR_LANES; p++) {
+                    float v = rows[r][t + p];
+                    b[r][p] = v;
+                    nan |= v != v;
+                }
+            if (nan) {
+                for (int p = 0; p < MR_LANES; p++) {
+                    for (int r = 0; r < m; r++) col[r] = rows[r][t + p];
+                    out[t + p] = aiecg__median_inplace(col, m);
+                }
+                continue;
+            }
+            for (int c = 0; c < np; c++) {
+                float *lo = b[pr[c][0]], *hi = b[pr[c][1]];
+                for (int p = 0; p < MR_LANES; p++) {
+                    float x = lo[p], y = hi[p];
+                    lo[p] = x < y ? x : y;
+                    hi[p] = x < y ? y : x;
+                }
+            }
+            for (int p = 0; p < MR_LANES; p++)
+                out[t + p] = m % 2 ? b[m / 2][p] : 0.5f * (b[m / 2 - 1][p] + b[m / 2][p]);
+        }
+    }
+    for (; t < len; t++) {
+        for (int r = 0; r < m; r++) col[r] = rows[r][t];
+        out[t] = aiecg__median_inplace(col, m);
+    }
+    if (col != colbuf) aiecg__free(col);
+    return AIECG_OK;
+}
+
 float aiecg__median_f(const float *x, int n, float *scratch) {
     if (n <= 0) return NAN;
     memcpy(scratch, x, (size_t)n * sizeof *x);
@@ -332,11 +405,10 @@ static int64_t median_select(const aiecg_beat *beats, int64_t nbeats, int64_t n,
     return use;
 }
 
-static void median_of(const float *seg, const int64_t *sel, int64_t use, int pre, int len, float *col, float *out) {
-    for (int j = 0; j < len; j++) {
-        for (int64_t k = 0; k < use; k++) col[k] = seg[sel[k] - pre + j];
-        out[j] = aiecg__median_inplace(col, (int)use);
-    }
+static aiecg_status median_of(const float *seg, const int64_t *sel, int64_t use, int pre, int len, float *out) {
+    const float *rows[MEDIAN_MAX_BEATS];
+    for (int64_t k = 0; k < use; k++) rows[k] = seg + sel[k] - pre;
+    return aiecg__median_rows(rows, (int)use, len, out);
 }
 
 aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_beat *beats, int64_t nbeats,
@@ -352,14 +424,9 @@ aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_
         aiecg__free(sel);
         return AIECG_ERR_INVALID_ARG;
     }
-    float *col = aiecg__malloc((size_t)use * sizeof(float));
-    if (!col) {
-        aiecg__free(sel);
-        return AIECG_ERR_NOMEM;
-    }
-    median_of(clean, sel, use, pre, len, col, out);
-    aiecg__free(col);
+    aiecg_status st = median_of(clean, sel, use, pre, len, out);
     aiecg__free(sel);
+    if (st) return st;
     if (nused) *nused = (int)use;
     return AIECG_OK;
 }
@@ -380,18 +447,16 @@ aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats
         aiecg__free(sel);
         return AIECG_ERR_INVALID_ARG;
     }
-    float *col = aiecg__malloc((size_t)use * sizeof(float));
     /* one lead buffer for all leads (baseline removal over the whole lead keeps it simple) */
     float *seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    aiecg_status st = col && seg ? AIECG_OK : AIECG_ERR_NOMEM;
+    aiecg_status st = seg ? AIECG_OK : AIECG_ERR_NOMEM;
     for (int l = 0; l < nl && !st; l++) {
         const float *raw = aiecg_record_lead_data(rec, l);
         for (int64_t i = 0; i < n; i++) seg[i] = isfinite(raw[i]) ? raw[i] : 0.0f;
         st = aiecg_filter_baseline(seg, n, aiecg_record_fs(rec));
-        if (!st) median_of(seg, sel, use, pre, len, col, out + (size_t)l * len);
+        if (!st) st = median_of(seg, sel, use, pre, len, out + (size_t)l * len);
     }
     aiecg__free(seg);
-    aiecg__free(col);
     aiecg__free(sel);
     if (!st && nused) *nused = (int)use;
     return st;

@@ -62,5 +62,8 @@ aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, i
 float aiecg__median_f(const float *x, int n, float *scratch);
 /* Median of x[n] in place (x is reordered; exact, by selection: O(n) on average). NAN if n < 1. */
 float aiecg__median_inplace(float *x, int n);
+/* out[t] = median over r < m of rows[r][t], for t < len (exact; vectorised for m <= 32; allocates
+   nothing for m <= 512, else AIECG_ERR_NOMEM is possible). */
+aiecg_status aiecg__median_rows(const float *const *rows, int m, int len, float *out);
 
 #endif

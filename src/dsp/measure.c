@@ -193,11 +193,11 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
     float *med = NULL;
     if (!why_med) {
         med = aiecg__calloc((size_t)nl * (size_t)L, sizeof(float));
-        float *col = aiecg__malloc(sizeof(float) * MEDIAN_MAX_BEATS);
+        float *rows = aiecg__malloc(sizeof(float) * MEDIAN_MAX_BEATS * (size_t)L);
         double *kv = aiecg__malloc(sizeof(double) * (size_t)nd);
-        if (!med || !col || !kv) {
+        if (!med || !kv || !rows) {
             aiecg__free(med);
-            aiecg__free(col);
+            aiecg__free(rows);
             aiecg__free(kv);
             aiecg__free(dom);
             aiecg__free(w);
@@ -238,8 +238,8 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
                     kv[j] = net_area(x, a, b) / (double)(b - a + 1);
                 }
                 float *ml = med + (size_t)l * (size_t)L;
+                /* rows[s][i]: beat s's baseline-corrected sample i, then the sample-wise median */
                 for (int i = 0; i < L; i++) {
-                    int m = 0;
                     for (int s = 0; s < nsel; s++) {
                         int64_t j = sel[s], r = ANCHOR(j), t = r - pre + i;
                         /* baseline: line through the knots on either side of t */
@@ -250,14 +250,16 @@ aiecg_status aiecg_measure(const aiecg_record *rec, const aiecg_beat *beats, int
                         double t0 = (double)w[dom[j0]].qrs_on, t1 = (double)w[dom[j1]].qrs_on;
                         double base = t1 > t0 ? kv[j0] + (kv[j1] - kv[j0]) * ((double)t - t0) / (t1 - t0)
                                               : kv[j];
-                        col[m++] = (float)(x[t] - base);
+                        rows[(size_t)s * L + i] = (float)(x[t] - base);
                     }
-                    ml[i] = median_f(col, m);
                 }
+                const float *rp[MEDIAN_MAX_BEATS];
+                for (int s = 0; s < nsel; s++) rp[s] = rows + (size_t)s * L;
+                (void)aiecg__median_rows(rp, nsel, L, ml); /* nsel <= 64: allocates nothing, cannot fail */
             }
             out->nbeats = nsel;
         }
-        aiecg__free(col);
+        aiecg__free(rows);
         aiecg__free(kv);
         if (why_med) {
             aiecg__free(med);

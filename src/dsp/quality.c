@@ -170,21 +170,15 @@ static aiecg_status lead_finish(const aiecg_record *rec, const aiecg_beat *beats
         if (cnt >= 3) {
             int64_t use = cnt < 200 ? cnt : 200, k = 0, j = 0;
             int64_t *sel = aiecg__malloc((size_t)use * sizeof *sel);
-            float *col = aiecg__malloc((size_t)use * 2 * sizeof *col);
-            if (!sel || !col) {
-                aiecg__free(sel);
-                aiecg__free(col);
-                return AIECG_ERR_NOMEM;
-            }
+            if (!sel) return AIECG_ERR_NOMEM;
             for (int64_t i = 0; i < nb && k < use; i++)
                 if (QBEAT(beats[i])) {
                     if (j++ * use / cnt == k) sel[k++] = beats[i].sample;
                 }
             use = k;
-            for (int t = 0; t < len; t++) {
-                for (int64_t q = 0; q < use; q++) col[q] = hp[sel[q] - pre + t];
-                med[t] = aiecg__median_f(col, (int)use, col + use);
-            }
+            const float *rows[200];
+            for (int64_t q = 0; q < use; q++) rows[q] = hp + sel[q] - pre;
+            (void)aiecg__median_rows(rows, (int)use, len, med); /* use <= 200: allocates nothing */
             double e = 0, mn = INFINITY, mx = -INFINITY;
             for (int64_t q = 0; q < use; q++)
                 for (int t = 0; t < len; t++) {
@@ -200,7 +194,6 @@ static aiecg_status lead_finish(const aiecg_record *rec, const aiecg_beat *beats
             s->qrs_amp = mx - mn;
             used = (int)use;
             aiecg__free(sel);
-            aiecg__free(col);
         }
         (void)used;
 #undef QBEAT
