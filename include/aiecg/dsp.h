@@ -133,6 +133,17 @@ typedef struct aiecg_beat {
     float corr;         /* correlation with the family template, 0..1 */
 } aiecg_beat;
 
+/*
+ * aiecg_quality_assess with the beats supplied instead of detected inside
+ * (beats of this record from aiecg_qrs_detect, e.g. on its conditioned copy:
+ * the detector band-passes internally, so baseline removal and the notch
+ * barely move them). Same result as aiecg_quality_assess when given the beats
+ * aiecg_qrs_detect(rec) finds; saves that detection (~a fifth of a 12-lead
+ * analysis) when the caller detects beats anyway. nbeats may be 0.
+ */
+AIECG_API aiecg_status aiecg_quality_assess_beats(const aiecg_record *rec, const aiecg_beat *beats,
+                                                  int64_t nbeats, aiecg_quality *out);
+
 typedef struct aiecg_qrs_options {
     double refractory_ms;  /* 0 = default (200 ms) */
     int use_leads;         /* max leads fused (0 = all usable leads) */

@@ -232,8 +232,10 @@ static int lead_polarity(const aiecg_record *rec, const aiecg_beat *beats, int64
     return ok;
 }
 
-aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
-    if (!rec || !out) return AIECG_ERR_INVALID_ARG;
+/* beats NULL: detect them here (and free them); else the caller's, kept. */
+static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int64_t ngiven, int detect,
+                           aiecg_quality *out) {
+    if (!rec || !out || (ngiven > 0 && !given) || ngiven < 0) return AIECG_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     int nl = aiecg_record_nleads(rec);
     int64_t n = aiecg_record_nsamples(rec);
@@ -251,11 +253,17 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
         out->verdict = AIECG_QUALITY_UNUSABLE;
         return AIECG_OK;
     }
-    aiecg_beat *beats = NULL;
-    int64_t nb = 0;
-    aiecg_status st = aiecg_qrs_detect(rec, NULL, &beats, &nb, NULL);
-    if (st == AIECG_ERR_NOMEM) return st;
-    if (st) nb = 0; /* e.g. fs below what the detector supports: judged without beats */
+    aiecg_beat *owned = NULL;
+    const aiecg_beat *beats = given;
+    int64_t nb = ngiven;
+    aiecg_status st = AIECG_OK;
+    if (detect) {
+        st = aiecg_qrs_detect(rec, NULL, &owned, &nb, NULL);
+        if (st == AIECG_ERR_NOMEM) return st;
+        if (st) nb = 0; /* e.g. fs below what the detector supports: judged without beats */
+        st = AIECG_OK;
+        beats = owned;
+    }
     /* the baseline-removed leads I and aVR are kept from lead_analyse for the reversal check
        (their median beats are what aiecg__median_beat would give, without filtering 12 leads twice) */
     int li = aiecg_record_find_lead(rec, AIECG_LEAD_I), lr = aiecg_record_find_lead(rec, AIECG_LEAD_AVR);
@@ -265,7 +273,7 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
     if (!tmp || !med) {
         aiecg__free(tmp);
         aiecg__free(med);
-        aiecg_free(beats);
+        aiecg_free(owned);
         return AIECG_ERR_NOMEM;
     }
 #define HP(l) (tmp + (size_t)n * (1 + 3 * (size_t)(l)))
@@ -338,6 +346,15 @@ aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
 #undef LP
     aiecg__free(tmp);
     aiecg__free(med);
-    aiecg_free(beats);
+    aiecg_free(owned);
     return st;
+}
+
+aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
+    return assess(rec, NULL, 0, 1, out);
+}
+
+aiecg_status aiecg_quality_assess_beats(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                        aiecg_quality *out) {
+    return assess(rec, beats, nbeats, 0, out);
 }
