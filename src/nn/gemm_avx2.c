@@ -22,33 +22,36 @@
  * first element when the tile lies in one column segment; otherwise (c NULL)
  * the tile is scattered column by column through the segment mapping.
  */
-static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *ap,
-                                                         const float *bp, float *c,
+static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc, const float *const *ar,
+                                                         int64_t ps, const float *bp, float *c,
                                                          int64_t ldc, int nr, int first,
                                                          const aiecg__gemm_args *g, int64_t i0, int64_t j0) {
     /* Named accumulators: an indexed array makes GCC keep a stack copy updated every iteration. */
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     /* all MR rows are computed (the packed A tail is zero); only mr rows are stored */
+    /* ar[r]: row r of A (packed panel: ps = MR; unpacked rows: ps = 1, rows past mr repeat the last) */
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
     for (int64_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_load_ps(bp + p * NR), b1 = _mm256_load_ps(bp + p * NR + 8);
-        const float *a = ap + p * MR;
-        __m256 av = _mm256_broadcast_ss(a + 0);
+        int64_t o = p * ps;
+        __m256 av;
+        av = _mm256_broadcast_ss(a0 + o);
         c00 = _mm256_fmadd_ps(av, b0, c00);
         c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
+        av = _mm256_broadcast_ss(a1 + o);
         c10 = _mm256_fmadd_ps(av, b0, c10);
         c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
+        av = _mm256_broadcast_ss(a2 + o);
         c20 = _mm256_fmadd_ps(av, b0, c20);
         c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
+        av = _mm256_broadcast_ss(a3 + o);
         c30 = _mm256_fmadd_ps(av, b0, c30);
         c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
+        av = _mm256_broadcast_ss(a4 + o);
         c40 = _mm256_fmadd_ps(av, b0, c40);
         c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
+        av = _mm256_broadcast_ss(a5 + o);
         c50 = _mm256_fmadd_ps(av, b0, c50);
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
@@ -185,9 +188,11 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
     _Alignas(64) float ap[MC * KC];
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
         int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+        /* Packing A costs about one 16-column pass: only worth it for wider column ranges. */
+        int packa = ce - cb >= 64;
         for (int64_t i0 = 0; i0 < g->m; i0 += MC) {
             int64_t mb = g->m - i0 < MC ? g->m - i0 : MC;
-            pack_a(g, i0, mb, p0, kc, ap);
+            if (packa) pack_a(g, i0, mb, p0, kc, ap);
             for (int64_t j = cb; j < ce; j += NR) {
                 int nr = (int)(ce - j < NR ? ce - j : NR);
                 int contig = j / s == (j + nr - 1) / s;
@@ -196,14 +201,17 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
                     int64_t i = i0 + t;
                     int mr = (int)(g->m - i < MR ? g->m - i : MR);
                     float *c = contig ? aiecg__gemm_c(g, i, j) : NULL;
-                    const float *a = ap + t * kc;
+                    const float *ar[MR];
+                    for (int r = 0; r < MR; r++)
+                        ar[r] = packa ? ap + t * kc + r : g->a + (i + (r < mr ? r : mr - 1)) * g->lda + p0;
+                    int64_t ps = packa ? MR : 1;
                     switch (mr) {
-                    case 6: kernel(6, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                    case 5: kernel(5, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                    case 4: kernel(4, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                    case 3: kernel(3, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                    case 2: kernel(2, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
-                    default: kernel(1, kc, a, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 6: kernel(6, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 5: kernel(5, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 4: kernel(4, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 3: kernel(3, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    case 2: kernel(2, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
+                    default: kernel(1, kc, ar, ps, bp, c, g->ldc, nr, p0 == 0, g, i, j); break;
                     }
                 }
             }
