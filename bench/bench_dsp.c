@@ -109,6 +109,50 @@ int main(int argc, char **argv) {
                "detect+delineate+measure %.2f ms = %.0fx real time\n",
                reps, 1e3 * tq / reps, dur1 * reps / tq, 1e3 * tm / reps, 1e3 * (tq + tm) / reps,
                dur1 * reps / (tq + tm));
+        /* the per-record stages of aiecg analyze that live in dsp (docs/perf.md) */
+        int nl = aiecg_record_nleads(rec);
+        int64_t n = aiecg_record_nsamples(rec);
+        double fs = aiecg_record_fs(rec);
+        float *x = malloc((size_t)n * sizeof *x);
+        double tqa = 0, tqb = 0, tbl = 0, trs = 0, tlp = 0;
+        aiecg_beat *b = NULL;
+        int64_t nb = 0;
+        aiecg_qrs_detect(rec, NULL, &b, &nb, NULL);
+        for (int r = 0; r < reps && x; r++) {
+            aiecg_quality q;
+            double t0 = now_s();
+            aiecg_quality_assess(rec, &q);
+            double t1 = now_s();
+            aiecg_quality_assess_beats(rec, b, nb, &q);
+            double t2 = now_s();
+            for (int l = 0; l < nl; l++) {
+                memcpy(x, aiecg_record_lead_data(rec, l), (size_t)n * sizeof *x);
+                aiecg_filter_baseline(x, n, fs);
+            }
+            double t3 = now_s();
+            for (int l = 0; l < nl; l++) {
+                float *y = NULL;
+                int64_t ny = 0;
+                aiecg_resample(aiecg_record_lead_data(rec, l), n, fs, 100, &y, &ny);
+                aiecg_free(y);
+            }
+            double t4 = now_s();
+            for (int l = 0; l < nl; l++) {
+                memcpy(x, aiecg_record_lead_data(rec, l), (size_t)n * sizeof *x);
+                aiecg_filter_lowpass(x, n, fs, 40);
+            }
+            double t5 = now_s();
+            tqa += t1 - t0;
+            tqb += t2 - t1;
+            tbl += t3 - t2;
+            trs += t4 - t3;
+            tlp += t5 - t4;
+        }
+        aiecg_free(b);
+        free(x);
+        printf("LUDB 1, ms per record (all %d leads), mean of %d: quality %.3f, quality with given beats %.3f, "
+               "baseline %.3f, resample 500->100 Hz %.3f, 40 Hz low-pass %.3f\n",
+               nl, reps, 1e3 * tqa / reps, 1e3 * tqb / reps, 1e3 * tbl / reps, 1e3 * trs / reps, 1e3 * tlp / reps);
         aiecg_record_free(rec);
     }
     return 0;

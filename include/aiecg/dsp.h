@@ -84,6 +84,14 @@ AIECG_API int64_t aiecg_resampler_delay(const aiecg_resampler *r); /* input samp
 AIECG_API void aiecg_resampler_ratio(const aiecg_resampler *r, int *up, int *down);
 AIECG_API void aiecg_resampler_reset(aiecg_resampler *r);
 AIECG_API void aiecg_resampler_free(aiecg_resampler *r);
+/*
+ * Batch resampling through a resampler used as a plan (its filter bank; its stream
+ * state is neither used nor changed, so one plan may serve many leads, also from
+ * several threads): the same output as aiecg_resample(x, n, fs_in, fs_out, ...) with
+ * the rates the plan was made for, without designing the filter again per call.
+ */
+AIECG_API aiecg_status aiecg_resampler_run(const aiecg_resampler *r, const float *x, int64_t n, float **out,
+                                           int64_t *nout);
 
 /* ---- signal quality ---------------------------------------------------- */
 enum {

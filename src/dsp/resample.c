@@ -49,6 +49,7 @@ struct aiecg_resampler {
     int qstep, pstep; /* M / L, M % L */
     float last;
     int started;
+    double fs_in, fs_out;
 };
 
 /* sum_j h[j] x[j] in eight independent float lanes (vectorisable), lanes summed in double. */
@@ -123,6 +124,8 @@ aiecg_status aiecg_resampler_new(double fs_in, double fs_out, aiecg_resampler **
         return AIECG_ERR_INVALID_ARG;
     aiecg_resampler *r = aiecg__calloc(1, sizeof *r);
     if (!r) return AIECG_ERR_NOMEM;
+    r->fs_in = fs_in;
+    r->fs_out = fs_out;
     rational(fs_in, fs_out, &r->L, &r->M);
     int L = r->L, M = r->M, mx = L > M ? L : M;
     double fc = 0.5 / mx * 0.9; /* cycles per upsampled sample */
@@ -138,23 +141,33 @@ aiecg_status aiecg_resampler_new(double fs_in, double fs_out, aiecg_resampler **
         return AIECG_ERR_NOMEM;
     }
     double i0b = bessel_i0(RS_BETA);
+    /* the prototype is even in k and its formula is exactly so in floating point (t*t, and
+       sin(-a)/(-a) == sin(a)/a), so it is evaluated for k >= 0 only, once per k, and mirrored */
+    double *proto = H ? aiecg__malloc((size_t)(H + 1) * sizeof *proto) : NULL;
+    if (H && !proto) {
+        aiecg_resampler_free(r);
+        return AIECG_ERR_NOMEM;
+    }
+    for (int k = 0; k <= H && H; k++) {
+        double t = (double)k / H;
+        double w = bessel_i0(RS_BETA * sqrt(fmax(0, 1 - t * t))) / i0b;
+        double a = 2 * M_PI * fc * k;
+        double sn = k == 0 ? 1 : sin(a) / a;
+        proto[k] = 2 * fc * sn * w * L;
+    }
     for (int phi = 0; phi < L; phi++) {
         for (int i = 0; i < r->T; i++) {
             /* x[q + D - i] sits at upsampled offset u - (q + D - i) L = phi + (i - D) L */
             int k = phi + (i - r->D) * L;
             double h = 0;
-            if (H == 0) {
+            if (H == 0)
                 h = k == 0 ? 1 : 0;
-            } else if (abs(k) <= H) {
-                double t = (double)k / H;
-                double w = bessel_i0(RS_BETA * sqrt(fmax(0, 1 - t * t))) / i0b;
-                double a = 2 * M_PI * fc * k;
-                double s = k == 0 ? 1 : sin(a) / a;
-                h = 2 * fc * s * w * L;
-            }
+            else if (abs(k) <= H)
+                h = proto[abs(k)];
             r->taps[(size_t)phi * r->T + i] = (float)h;
         }
     }
+    aiecg__free(proto);
     /* normalise each phase to unit DC gain (removes the small ripple of the window) */
     for (int phi = 0; phi < L && H; phi++) {
         double s = 0;
@@ -284,22 +297,17 @@ aiecg_status aiecg_resampler_finish(aiecg_resampler *r, float *out, int64_t max_
     return st;
 }
 
-aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_out, float **out,
-                            int64_t *nout) {
-    if (!out || !nout || (n > 0 && !x) || n < 0) return AIECG_ERR_INVALID_ARG;
+aiecg_status aiecg_resampler_run(const aiecg_resampler *r, const float *x, int64_t n, float **out,
+                                 int64_t *nout) {
+    if (!r || !out || !nout || (n > 0 && !x) || n < 0) return AIECG_ERR_INVALID_ARG;
     *out = NULL;
     *nout = 0;
-    aiecg_resampler *r = NULL;
-    aiecg_status st = aiecg_resampler_new(fs_in, fs_out, &r);
-    if (st) return st;
+    double fs_in = r->fs_in, fs_out = r->fs_out;
     int64_t want = llround((double)n * fs_out / fs_in);
     int64_t cap = (int64_t)((double)n * r->L / r->M) + 4;
     if (cap < want) cap = want;
     float *y = aiecg__malloc((size_t)(cap > 0 ? cap : 1) * sizeof *y);
-    if (!y) {
-        aiecg_resampler_free(r);
-        return AIECG_ERR_NOMEM;
-    }
+    if (!y) return AIECG_ERR_NOMEM;
     int64_t got = 0;
     if (n > 0) {
         /* What push + finish compute, without the ring: the stream's history is in[0] before time 0
@@ -325,7 +333,6 @@ aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_o
         }
         if (pushable > span) span = pushable;
         if (span > cap) {
-            aiecg_resampler_free(r);
             aiecg__free(y);
             return AIECG_ERR_LIMIT;
         }
@@ -334,7 +341,6 @@ aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_o
         if (np < n + 2 * (int64_t)D) np = n + 2 * (int64_t)D;
         float *xp = aiecg__malloc((size_t)np * sizeof *xp);
         if (!xp) {
-            aiecg_resampler_free(r);
             aiecg__free(y);
             return AIECG_ERR_NOMEM;
         }
@@ -355,11 +361,23 @@ aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_o
         aiecg__free(xp);
         got = span;
     }
-    aiecg_resampler_free(r);
     for (int64_t i = got; i < want; i++) y[i] = got ? y[got - 1] : 0;
     *out = y;
     *nout = want;
     return AIECG_OK;
+}
+
+aiecg_status aiecg_resample(const float *x, int64_t n, double fs_in, double fs_out, float **out,
+                            int64_t *nout) {
+    if (!out || !nout || (n > 0 && !x) || n < 0) return AIECG_ERR_INVALID_ARG;
+    *out = NULL;
+    *nout = 0;
+    aiecg_resampler *r = NULL;
+    aiecg_status st = aiecg_resampler_new(fs_in, fs_out, &r);
+    if (st) return st;
+    st = aiecg_resampler_run(r, x, n, out, nout);
+    aiecg_resampler_free(r);
+    return st;
 }
 
 aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out, aiecg_record **out,
@@ -370,9 +388,15 @@ aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out, aiecg
     int nl = aiecg_record_nleads(rec);
     int64_t n = aiecg_record_nsamples(rec);
     int64_t m = llround((double)n * fs_out / fs);
+    aiecg_resampler *plan = NULL;
+    aiecg_status st = aiecg_resampler_new(fs, fs_out, &plan);
+    if (st) return aiecg__error_set(err, st, "resample: %s", aiecg_strerror(st));
     aiecg_record *o = NULL;
-    aiecg_status st = aiecg_record_new(nl, m, fs_out, 0, &o, err);
-    if (st) return st;
+    st = aiecg_record_new(nl, m, fs_out, 0, &o, err);
+    if (st) {
+        aiecg_resampler_free(plan);
+        return st;
+    }
     aiecg_record_meta meta;
     aiecg_record_meta_get(rec, &meta);
     st = aiecg_record_set_meta(o, &meta);
@@ -385,7 +409,7 @@ aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out, aiecg
         if (st) break;
         float *y = NULL;
         int64_t ny = 0;
-        st = aiecg_resample(aiecg_record_lead_data(rec, l), n, fs, fs_out, &y, &ny);
+        st = aiecg_resampler_run(plan, aiecg_record_lead_data(rec, l), n, &y, &ny); /* one filter bank for all leads */
         if (st) break;
         memcpy(aiecg_record_lead_data_mut(o, l), y, (size_t)(ny < m ? ny : m) * sizeof(float));
         aiecg__free(y);
@@ -399,6 +423,7 @@ aiecg_status aiecg_record_resample(const aiecg_record *rec, double fs_out, aiecg
     }
     for (int i = 0; i < aiecg_record_nstatements(rec) && !st; i++)
         st = aiecg_record_add_statement(o, aiecg_record_statement(rec, i));
+    aiecg_resampler_free(plan);
     if (st) {
         aiecg_record_free(o);
         return aiecg__error_set(err, st, "resample: %s", aiecg_strerror(st));
