@@ -341,15 +341,26 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                     for (int64_t bi = 0; bi < nfold; bi++) {
                         const float *xin = (const float *)px + ((b0 + bi) * geo.cin + gr * cig) * geo.iw;
                         /* zero-padded, de-interleaved by stride phase: B row (ci,k) is contiguous */
-                        for (int64_t ph = 0; ph < s; ph++)
+                        for (int64_t ph = 0; ph < s; ph++) {
+                            /* m in [m0, m1) maps inside the row (pos = m*s + ph - pw); the rest is padding */
+                            int64_t off = ph - geo.pw;
+                            int64_t m0 = off >= 0 ? 0 : (-off + s - 1) / s;
+                            int64_t m1 = geo.iw - off > 0 ? (geo.iw - off + s - 1) / s : 0;
+                            if (m0 > pl) m0 = pl;
+                            if (m1 > pl) m1 = pl;
+                            if (m1 < m0) m1 = m0;
                             for (int64_t ci = 0; ci < cig; ci++) {
                                 float *dst = xp + bi * bseg + (ph * cig + ci) * pl;
-                                const float *src = xin + ci * geo.iw;
-                                for (int64_t m = 0; m < pl; m++) {
-                                    int64_t pos = m * s + ph - geo.pw;
-                                    dst[m] = pos >= 0 && pos < geo.iw ? src[pos] : 0.0f;
+                                const float *src = xin + ci * geo.iw + off;
+                                for (int64_t m = 0; m < m0; m++) dst[m] = 0.0f;
+                                if (s == 1) {
+                                    if (m1 > m0) memcpy(dst + m0, src + m0, (size_t)(m1 - m0) * sizeof(float));
+                                } else {
+                                    for (int64_t m = m0; m < m1; m++) dst[m] = src[m * s];
                                 }
+                                for (int64_t m = m1; m < pl; m++) dst[m] = 0.0f;
                             }
+                        }
                     }
                     for (int64_t ci = 0; ci < cig; ci++)
                         for (int64_t k = 0; k < geo.kw; k++) {
