@@ -27,13 +27,14 @@ static void fuzz_check_read(aiecg_status st, aiecg_record *r, const aiecg_error 
     if (n < 0 || aiecg_record_nleads(r) < 0 || aiecg_record_nleads(r) > AIECG_MAX_LEADS) abort();
     for (int l = 0; l < aiecg_record_nleads(r); l++) {
         const float *d = aiecg_record_lead_data(r, l);
-        volatile float s = n > 0 ? d[0] + d[n - 1] : 0.0f;
+        volatile float s = n > 0 ? d[0] : 0.0f, t = n > 0 ? d[n - 1] : 0.0f;
+        (void)t;
         (void)s;
     }
     int64_t na = aiecg_record_nannotations(r);
     const aiecg_annotation *a = aiecg_record_annotations(r);
     if (na > 0) {
-        volatile int64_t s = a[0].sample + a[na - 1].sample;
+        volatile int64_t s = a[0].sample ^ a[na - 1].sample;
         (void)s;
     }
     aiecg_record_free(r);

@@ -21,6 +21,7 @@
 #include "edf_int.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,11 @@ aiecg_status aiecg__csv_read_mem(const uint8_t *data, size_t len, const char *na
                 if (e2 == c + 4 || *e2 != ' ' || smp < 0) {
                     s = aiecg__error_set(err, AIECG_ERR_FORMAT, "%s:%ld: '#ann' line needs a sample number and text",
                                          name, line);
+                    goto done;
+                }
+                if (smp > (1LL << 53)) { /* strtoll saturates; later sample arithmetic must not overflow */
+                    s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s:%ld: '#ann' sample number %s out of range", name,
+                                         line, smp == LLONG_MAX ? "(overflowing)" : "above 2^53");
                     goto done;
                 }
                 if (nanns == capanns) {

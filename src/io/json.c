@@ -451,8 +451,10 @@ aiecg_status aiecg__json_read_mem(const uint8_t *data, size_t len, const char *n
         if (s) goto done;
     }
     for (int k = 0; k < nl; k++)
-        if (!(fabs(L[k].baseline) < 1073741824.0) || !(fabs(L[k].adc_zero) < 1073741824.0) || !(L[k].gain >= 0 && L[k].gain < 1e12)) {
-            s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s: byte %zu: lead %d: gain/baseline out of range", name, at_leads, k + 1);
+        if (!(fabs(L[k].baseline) < 1073741824.0) || !(fabs(L[k].adc_zero) < 1073741824.0) || !(L[k].gain >= 0 && L[k].gain < 1e12) ||
+            !(L[k].adc_res >= 0 && L[k].adc_res <= 32)) {
+            s = aiecg__error_set(err, AIECG_ERR_RANGE, "%s: byte %zu: lead %d: gain/baseline/adc_zero/adc_resolution out of range",
+                                 name, at_leads, k + 1);
             goto done;
         }
     if ((s = aiecg_record_new(nl, ns, fs, have_adc && o.keep_adc, &r, err))) {
@@ -524,7 +526,8 @@ aiecg_status aiecg__json_read_mem(const uint8_t *data, size_t len, const char *n
                 if (s) break;
             }
             if (s) break;
-            if (!(smp >= 0 && smp < 9e15) || fabs(sub) > 1e9 || fabs(chan) > 1e9 || fabs(num) > 1e9) {
+            /* written so that NaN (a null) fails too: converting it to int is undefined */
+            if (!(smp >= 0 && smp < 9e15) || !(fabs(sub) <= 1e9) || !(fabs(chan) <= 1e9) || !(fabs(num) <= 1e9)) {
                 s = jfail(&j, "annotation field out of range");
                 break;
             }
