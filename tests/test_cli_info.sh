@@ -119,4 +119,14 @@ check "212 signal file identical to the original" cmp -s "$TMP/c212.dat" "$DATA/
 check "annotation file identical to the original" cmp -s "$TMP/c212.atr" "$DATA/mitdb/100.atr"
 "$CLI" convert "$DATA/mitdb/100" "$TMP/noext" >/dev/null 2>"$TMP/err"
 check "convert without a known extension exits 1" test $? -eq 1
+# CSV without a time column needs --fs; with it, info and convert work
+printf 'I,II\n0.1,0.2\n0.3,0.4\n0.5,0.6\n' >"$TMP/nofs.csv"
+"$CLI" info "$TMP/nofs.csv" >/dev/null 2>"$TMP/err"
+check "csv without fs exits 1" test $? -eq 1
+check "csv without fs asks for --fs" grep -q -- "--fs" "$TMP/err"
+check "info --fs reads the csv" bash -c "'$CLI' info '$TMP/nofs.csv' --fs 250 | grep -q '\"fs\": 250'"
+check "convert --fs writes WFDB" "$CLI" convert "$TMP/nofs.csv" "$TMP/nofs.hea" --fs 250
+check "converted header states 250 Hz" grep -q '^nofs 2 250 3' "$TMP/nofs.hea"
+"$CLI" info "$TMP/nofs.csv" --fs -3 >/dev/null 2>&1
+check "negative --fs exits 2" test $? -eq 2
 exit $fail

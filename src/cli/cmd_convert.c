@@ -19,7 +19,7 @@ static void warn_to_stderr(void *user, aiecg_log_level level, const char *msg) {
 static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg convert IN OUT [--to FORMAT] [--from FORMAT] [--wfdb-format 16|212]\n"
-            "                            [--annotator EXT] [--no-annotations]\n"
+            "                            [--fs HZ] [--annotator EXT] [--no-annotations]\n"
             "\n"
             "Converts a record. OUT's format comes from its extension (.hea/.dat: WFDB,\n"
             ".edf: EDF+, .csv, .json) unless --to names it. WFDB output is a header,\n"
@@ -29,6 +29,7 @@ static void help(FILE *f) {
             "  --to FORMAT          output format: wfdb, edf, csv, json\n"
             "  --from FORMAT        input format (default: detected)\n"
             "  --wfdb-format N      WFDB storage format, 16 or 212\n"
+            "  --fs HZ              input sampling rate when IN does not state it (CSV)\n"
             "  --annotator EXT      annotation file extension for reading and writing WFDB\n"
             "  --no-annotations     neither read nor write annotations\n");
 }
@@ -72,6 +73,14 @@ int aiecg_cli_convert(int argc, char **argv) {
                 return CLI_USAGE;
             }
             wo.wfdb_format = (int)v;
+        } else if (!strcmp(a, "--fs")) {
+            if (!need(++i, argc, a)) return CLI_USAGE;
+            char *e;
+            ro.fs = strtod(argv[i], &e);
+            if (*e || !(ro.fs > 0)) {
+                cli_errorf("convert", "--fs must be a positive sampling rate in Hz, not '%s'", argv[i]);
+                return CLI_USAGE;
+            }
         } else if (!strcmp(a, "--annotator")) {
             if (!need(++i, argc, a)) return CLI_USAGE;
             ro.annotator = argv[i];

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Library warnings (checksum or initial-value mismatch) go to stderr. */
@@ -17,7 +18,7 @@ static void warn_to_stderr(void *user, aiecg_log_level level, const char *msg) {
 
 static void help(FILE *f) {
     fprintf(f,
-            "usage: aiecg info RECORD [--annotator EXT] [--format FORMAT] [--no-annotations]\n"
+            "usage: aiecg info RECORD [--annotator EXT] [--format FORMAT] [--fs HZ] [--no-annotations]\n"
             "\n"
             "Prints a JSON description of RECORD: format, record name, fs, nsamples,\n"
             "duration_s, leads (label, lead, units, gain, baseline, adc_resolution,\n"
@@ -27,6 +28,7 @@ static void help(FILE *f) {
             "\n"
             "  --annotator EXT     WFDB annotation file to read (default: atr, if present)\n"
             "  --format FORMAT     wfdb, edf, aecg, scp, dicom, muse, philips, ishne, csv, json\n"
+            "  --fs HZ             sampling rate for files that do not state it (CSV without time column)\n"
             "  --no-annotations    do not read annotation files\n");
 }
 
@@ -54,6 +56,12 @@ int aiecg_cli_info(int argc, char **argv) {
             opt.format = aiecg_format_parse(argv[i]);
             if (opt.format == AIECG_FORMAT_AUTO && strcmp(argv[i], "auto") != 0) {
                 cli_errorf("info", "unknown format '%s'", argv[i]);
+                return CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--fs")) {
+            char *end = NULL;
+            if (++i >= argc || !((opt.fs = strtod(argv[i], &end)) > 0) || *end) {
+                cli_errorf("info", "--fs needs a positive sampling rate in Hz");
                 return CLI_USAGE;
             }
         } else if (!strcmp(a, "--no-annotations")) {
