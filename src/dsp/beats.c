@@ -21,6 +21,9 @@
 #include "dsp/dsp_int.h"
 
 #include <math.h>
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +104,25 @@ float aiecg__median_inplace(float *x, int n) {
 #define MR_LANES 8
 #define MR_NET_MAX 32
 
+/* Compare-exchange of eight lanes: lo = x < y ? x : y, hi = x < y ? y : x. SSE: minps(x, y)
+   is exactly x < y ? x : y and maxps(y, x) exactly y > x ? y : x, so both forms agree to the
+   bit (ties and signed zeros included); the plain C form is the twin for other targets. */
+static inline void cx_lanes(float *restrict lo, float *restrict hi) {
+#if defined(__SSE__) || defined(_M_X64)
+    for (int p = 0; p < MR_LANES; p += 4) {
+        __m128 x = _mm_loadu_ps(lo + p), y = _mm_loadu_ps(hi + p);
+        _mm_storeu_ps(lo + p, _mm_min_ps(x, y));
+        _mm_storeu_ps(hi + p, _mm_max_ps(y, x));
+    }
+#else
+    for (int p = 0; p < MR_LANES; p++) {
+        float x = lo[p], y = hi[p];
+        lo[p] = x < y ? x : y;
+        hi[p] = x < y ? y : x;
+    }
+#endif
+}
+
 static int batcher_pairs(int m, short (*pr)[2]) {
     int P = 1, np = 0;
     while (P < m) P <<= 1;
@@ -143,14 +165,7 @@ aiecg_status aiecg__median_rows(const float *const *rows, int m, int len, float 
                 }
                 continue;
             }
-            for (int c = 0; c < np; c++) {
-                float *lo = b[pr[c][0]], *hi = b[pr[c][1]];
-                for (int p = 0; p < MR_LANES; p++) {
-                    float x = lo[p], y = hi[p];
-                    lo[p] = x < y ? x : y;
-                    hi[p] = x < y ? y : x;
-                }
-            }
+            for (int c = 0; c < np; c++) cx_lanes(b[pr[c][0]], b[pr[c][1]]);
             for (int p = 0; p < MR_LANES; p++)
                 out[t + p] = m % 2 ? b[m / 2][p] : 0.5f * (b[m / 2 - 1][p] + b[m / 2][p]);
         }
