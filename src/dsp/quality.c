@@ -18,6 +18,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 
 #define MIN_DURATION_S 2.5
 
@@ -25,6 +28,40 @@ typedef struct lead_stats {
     double hf_rms, base_range, qrs_amp, resid_rms, mains_amp;
     double flat_frac, clip_frac, nonfinite_frac;
 } lead_stats;
+
+/* Minimum and maximum of x[i] - (sub ? sub[i] : 0) over n >= 1 finite values. The SSE form
+   keeps four running minima and maxima (a scalar running min is one 4-cycle chain per
+   sample); the values are the same (only the sign of an extreme zero could differ, which no
+   range below can see). */
+static void range_f(const float *x, const float *sub, int64_t n, float *mn_out, float *mx_out) {
+    float mn = sub ? x[0] - sub[0] : x[0], mx = mn;
+    int64_t i = 0;
+#if defined(__SSE__) || defined(_M_X64)
+    if (n >= 8) {
+        __m128 vmn = _mm_set1_ps(mn), vmx = vmn;
+        for (; i + 4 <= n; i += 4) {
+            __m128 v = _mm_loadu_ps(x + i);
+            if (sub) v = _mm_sub_ps(v, _mm_loadu_ps(sub + i));
+            vmn = _mm_min_ps(vmn, v);
+            vmx = _mm_max_ps(vmx, v);
+        }
+        float a[4], b[4];
+        _mm_storeu_ps(a, vmn);
+        _mm_storeu_ps(b, vmx);
+        for (int k = 0; k < 4; k++) {
+            if (a[k] < mn) mn = a[k];
+            if (b[k] > mx) mx = b[k];
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        float v = sub ? x[i] - sub[i] : x[i];
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+    }
+    *mn_out = mn;
+    *mx_out = mx;
+}
 
 /* Goertzel amplitudes at fa and fb in one pass (two independent recurrences side by side). */
 static void goertzel_amp2(const float *x, int64_t n, double fs, double fa, double fb, double *aa, double *ab) {
@@ -98,13 +135,10 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, flo
     s->nonfinite_frac = n ? (double)nonfinite / n : 0;
     s->clip_frac = clip_fraction(rec, l, x, n);
     /* flat: 1-s windows whose range is below 20 uV */
-    int64_t win = (int64_t)fs, nwin = 0, nflat = 0;
+    int64_t win = (int64_t)fs > 0 ? (int64_t)fs : 1, nwin = 0, nflat = 0; /* >= 1: fs < 1 Hz must not hang */
     for (int64_t a = 0; a + win <= n; a += win) {
-        float mn = tmp[a], mx = tmp[a];
-        for (int64_t i = a; i < a + win; i++) {
-            if (tmp[i] < mn) mn = tmp[i];
-            if (tmp[i] > mx) mx = tmp[i];
-        }
+        float mn, mx;
+        range_f(tmp + a, NULL, win, &mn, &mx);
         nwin++;
         nflat += (mx - mn) < 0.02f;
     }
@@ -120,14 +154,10 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, flo
     aiecg_status st = aiecg_filter_baseline(hp, n, fs);
     if (st) return st;
     double brange = 0;
-    int64_t w2 = (int64_t)(2 * fs);
+    int64_t w2 = (int64_t)(2 * fs) > 0 ? (int64_t)(2 * fs) : 1;
     for (int64_t a = 0; a < n; a += w2) {
-        float mn = INFINITY, mx = -INFINITY;
-        for (int64_t i = a; i < a + w2 && i < n; i++) {
-            float b = tmp[i] - hp[i];
-            if (b < mn) mn = b;
-            if (b > mx) mx = b;
-        }
+        float mn, mx;
+        range_f(tmp + a, hp + a, (a + w2 < n ? a + w2 : n) - a, &mn, &mx);
         if (mx - mn > brange) brange = mx - mn;
     }
     s->base_range = brange;
