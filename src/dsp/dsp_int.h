@@ -66,4 +66,10 @@ float aiecg__median_inplace(float *x, int n);
    nothing for m <= 512, else AIECG_ERR_NOMEM is possible). */
 aiecg_status aiecg__median_rows(const float *const *rows, int m, int len, float *out);
 
+/* ---- resampler kernels (resample.c, resample_avx2.c) ---------------------- */
+#if defined(__x86_64__) || defined(_M_X64)
+/* sum_j h[j] x[j], j < T, with AVX2 + FMA (callers check aiecg_cpu_features). */
+float aiecg__dot_taps_avx2(const float *h, const float *x, int T);
+#endif
+
 #endif

@@ -50,6 +50,7 @@ struct aiecg_resampler {
     float last;
     int started;
     double fs_in, fs_out;
+    float (*dot)(const float *, const float *, int); /* dot_taps or its AVX2 twin */
 };
 
 /* sum_j h[j] x[j] in eight independent float lanes (vectorisable), lanes summed in double. */
@@ -186,6 +187,13 @@ aiecg_status aiecg_resampler_new(double fs_in, double fs_out, aiecg_resampler **
     }
     r->qstep = M / L;
     r->pstep = M % L;
+    r->dot = dot_taps;
+#if defined(__x86_64__) || defined(_M_X64)
+    {
+        uint32_t f = aiecg_cpu_features();
+        if ((f & AIECG_CPU_AVX2) && (f & AIECG_CPU_FMA)) r->dot = aiecg__dot_taps_avx2;
+    }
+#endif
     *out = r;
     return AIECG_OK;
 }
@@ -248,7 +256,7 @@ static aiecg_status drain(aiecg_resampler *r, int64_t avail, float *out, int64_t
         const float *x = r->hist + start; /* x[j] = input oldest + j */
         const float *h = r->taps + (size_t)r->phi * T;
         if (*nout < max_out)
-            out[(*nout)++] = dot_taps(h, x, T);
+            out[(*nout)++] = r->dot(h, x, T);
         else
             st = AIECG_ERR_LIMIT;
         advance(r);
@@ -350,7 +358,7 @@ aiecg_status aiecg_resampler_run(const aiecg_resampler *r, const float *x, int64
         int64_t q = 0;
         int phi = 0;
         for (int64_t m = 0; m < span; m++) {
-            y[m] = dot_taps(r->taps + (size_t)phi * T, xp + q, T); /* window q - D .. q + D */
+            y[m] = r->dot(r->taps + (size_t)phi * T, xp + q, T); /* window q - D .. q + D */
             q += r->qstep;
             phi += r->pstep;
             if (phi >= r->L) {
