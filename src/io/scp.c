@@ -499,6 +499,22 @@ static aiecg_status read_section4(scp *p) {
     return AIECG_OK;
 }
 
+/*
+ * Samples t of QRS entry qn where the reference beat is added back (type 0 only):
+ * its zone z[1]..z[3], cut to [lo0, hi0] and to where the beat index
+ * ref_fid - z[2] + t - 1 lies in [0, nref). 0 when nothing remains.
+ */
+static int sub_zone(const scp *p, int qn, int64_t nref, int64_t lo0, int64_t hi0, int64_t *lo, int64_t *hi) {
+    const uint32_t *z = p->qrs + 6 * qn;
+    if (z[0] != 0) return 0;
+    int64_t rlo = (int64_t)z[2] - p->ref_fid + 1, rhi = rlo + nref - 1;
+    *lo = z[1] > lo0 ? z[1] : lo0;
+    *hi = z[3] < hi0 ? z[3] : hi0;
+    if (rlo > *lo) *lo = rlo;
+    if (rhi < *hi) *hi = rhi;
+    return *hi >= *lo;
+}
+
 /* ---- sections 5, 6 ------------------------------------------------------------ */
 
 typedef struct wave {
@@ -820,6 +836,19 @@ aiecg_status aiecg__scp_read_mem(const uint8_t *data, size_t len, const char *na
     /* Common ADC unit: the finer of the two multipliers. */
     int avm_out = w6.avm_nv;
     if (use_ref && w5.avm_nv < avm_out) avm_out = w5.avm_nv;
+    if (use_ref) {
+        /* Valid subtraction zones do not overlap, so together they span at most the record; a table
+           of overlapping zones would cost nqrs x nref additions per lead. */
+        int64_t span = 0, lo, hi;
+        for (int qn = 0; qn < p->nqrs; qn++)
+            if (sub_zone(p, qn, nref, first, last, &lo, &hi)) span += hi - lo + 1;
+        if (span > ns) {
+            s = aiecg__error_set(err, AIECG_ERR_FORMAT,
+                                 "%s: section 4: reference beat subtraction zones overlap (%lld samples in a %lld-sample record)",
+                                 p->name, (long long)span, (long long)ns);
+            goto done;
+        }
+    }
     const uint8_t *q = w6.data;
     for (int l = 0; l < p->nleads; l++) {
         size_t nb = w6.raw_per_lead ? w6.raw_per_lead : rd16(w6.lens + 2 * l);
@@ -838,13 +867,11 @@ aiecg_status aiecg__scp_read_mem(const uint8_t *data, size_t len, const char *na
         if (use_ref) {
             const int32_t *rb = ref + (size_t)l * nref;
             for (int qn = 0; qn < p->nqrs; qn++) {
-                const uint32_t *z = p->qrs + 6 * qn;
-                if (z[0] != 0) continue;
-                for (int64_t t = z[1]; t <= (int64_t)z[3]; t++) {
-                    int64_t ri = (int64_t)p->ref_fid - (int64_t)z[2] + t - 1;
-                    int64_t xi = t - (int64_t)ls;
-                    if (ri < 0 || ri >= nref || xi < 0 || xi >= nl) continue;
-                    acc[xi] += (double)rb[ri] * w5.avm_nv;
+                int64_t lo, hi;
+                if (!sub_zone(p, qn, nref, ls, le, &lo, &hi)) continue;
+                for (int64_t t = lo; t <= hi; t++) {
+                    int64_t ri = (int64_t)p->ref_fid - (int64_t)p->qrs[6 * qn + 2] + t - 1;
+                    acc[t - (int64_t)ls] += (double)rb[ri] * w5.avm_nv;
                 }
             }
         }
