@@ -329,7 +329,7 @@ struct aiecg_filter_stream {
     /* baseline kind: 3 boxcars of length L over a ring of the last ring_len inputs */
     int L;
     double sum[BL_STAGES];
-    double *ring[BL_STAGES + 1]; /* ring[k]: input of stage k (ring[0] raw input) */
+    double *ring[BL_STAGES];     /* ring[k]: input of stage k (ring[0] raw input) */
     int64_t ring_len, pos;
 };
 
@@ -348,7 +348,7 @@ aiecg_status aiecg_filter_stream_new(aiecg_filter_kind kind, double fs, const ai
         s->L = baseline_len(fs, cut > 0 ? cut : 0.67);
         s->delay = (int64_t)BL_STAGES * (s->L - 1) / 2;
         s->ring_len = (int64_t)s->L + s->delay + 1;
-        for (int k = 0; k <= BL_STAGES; k++) {
+        for (int k = 0; k < BL_STAGES; k++) {
             s->ring[k] = aiecg__calloc((size_t)s->ring_len, sizeof(double));
             if (!s->ring[k]) {
                 aiecg_filter_stream_free(s);
@@ -388,25 +388,27 @@ void aiecg_filter_stream_reset(aiecg_filter_stream *s) {
     memset(s->z, 0, sizeof s->z);
     memset(s->sum, 0, sizeof s->sum);
     s->pos = 0;
-    for (int k = 0; k <= BL_STAGES; k++)
+    for (int k = 0; k < BL_STAGES; k++)
         if (s->ring[k]) memset(s->ring[k], 0, (size_t)s->ring_len * sizeof(double));
 }
 
 void aiecg_filter_stream_prime(aiecg_filter_stream *s, float v) {
     if (!s) return;
-    aiecg_filter_stream_reset(s);
     if (s->kind == AIECG_FILTER_BASELINE) {
-        for (int k = 0; k <= BL_STAGES; k++)
+        /* what reset would zero is all overwritten here, so it is not zeroed first */
+        s->pos = 0;
+        for (int k = 0; k < BL_STAGES; k++)
             for (int64_t i = 0; i < s->ring_len; i++) s->ring[k][i] = v;
         for (int k = 0; k < BL_STAGES; k++) s->sum[k] = (double)v * s->L;
     } else {
+        aiecg_filter_stream_reset(s);
         for (int k = 0; k < s->nsec; k++) bq_init_const(&s->sec[k], v, s->z[k]);
     }
 }
 
 void aiecg_filter_stream_free(aiecg_filter_stream *s) {
     if (!s) return;
-    for (int k = 0; k <= BL_STAGES; k++) aiecg__free(s->ring[k]);
+    for (int k = 0; k < BL_STAGES; k++) aiecg__free(s->ring[k]);
     aiecg__free(s);
 }
 
