@@ -113,30 +113,54 @@ aiecg_status aiecg__biquad_filtfilt_multi(const aiecg__biquad *s, int nsec, floa
     int64_t pad = 3 * 6 * nsec + 64;
     if (pad > n - 1) pad = n - 1;
     int64_t m = n + 2 * pad;
-    float *buf = aiecg__malloc((size_t)m * (size_t)nch * sizeof *buf);
-    if (!buf) return AIECG_ERR_NOMEM;
-    float *t[AIECG_MAX_LEADS];
+    /* channel-interleaved: t[i * nch + c], so the step over channels is one contiguous
+       (vectorisable) loop; per channel it is exactly aiecg__biquad_filtfilt's arithmetic */
+    float *t = aiecg__malloc((size_t)m * (size_t)nch * sizeof *t);
+    if (!t) return AIECG_ERR_NOMEM;
     for (int c = 0; c < nch; c++) {
-        float *tc = t[c] = buf + (size_t)c * m;
         const float *xc = x[c];
-        for (int64_t i = 0; i < pad; i++) tc[i] = 2 * xc[0] - xc[pad - i];
-        memcpy(tc + pad, xc, (size_t)n * sizeof *xc);
-        for (int64_t i = 0; i < pad; i++) tc[pad + n + i] = 2 * xc[n - 1] - xc[n - 2 - i];
+        for (int64_t i = 0; i < pad; i++) t[i * nch + c] = 2 * xc[0] - xc[pad - i];
+        for (int64_t i = 0; i < n; i++) t[(pad + i) * nch + c] = xc[i];
+        for (int64_t i = 0; i < pad; i++) t[(pad + n + i) * nch + c] = 2 * xc[n - 1] - xc[n - 2 - i];
     }
     /* the channels' recurrences are independent: stepping them side by side keeps the
        pipeline busy where one channel alone waits on its own multiply-add chain */
-    double z[AIECG_MAX_LEADS][2];
+    double z0[AIECG_MAX_LEADS], z1[AIECG_MAX_LEADS];
     for (int k = 0; k < nsec; k++) {
-        const aiecg__biquad *q = &s[k];
-        for (int c = 0; c < nch; c++) bq_init_const(q, t[c][0], z[c]);
-        for (int64_t i = 0; i < m; i++)
-            for (int c = 0; c < nch; c++) t[c][i] = bq_step(q, z[c], t[c][i]);
-        for (int c = 0; c < nch; c++) bq_init_const(q, t[c][m - 1], z[c]);
-        for (int64_t i = m - 1; i >= 0; i--)
-            for (int c = 0; c < nch; c++) t[c][i] = bq_step(q, z[c], t[c][i]);
+        const double b0 = s[k].b0, b1 = s[k].b1, b2 = s[k].b2, a1 = s[k].a1, a2 = s[k].a2;
+        double zz[2];
+        for (int c = 0; c < nch; c++) {
+            bq_init_const(&s[k], t[c], zz);
+            z0[c] = zz[0];
+            z1[c] = zz[1];
+        }
+        for (int64_t i = 0; i < m; i++) {
+            float *ti = t + i * nch;
+            for (int c = 0; c < nch; c++) {
+                double xi = ti[c], y = b0 * xi + z0[c];
+                z0[c] = b1 * xi - a1 * y + z1[c];
+                z1[c] = b2 * xi - a2 * y;
+                ti[c] = (float)y;
+            }
+        }
+        for (int c = 0; c < nch; c++) {
+            bq_init_const(&s[k], t[(m - 1) * nch + c], zz);
+            z0[c] = zz[0];
+            z1[c] = zz[1];
+        }
+        for (int64_t i = m - 1; i >= 0; i--) {
+            float *ti = t + i * nch;
+            for (int c = 0; c < nch; c++) {
+                double xi = ti[c], y = b0 * xi + z0[c];
+                z0[c] = b1 * xi - a1 * y + z1[c];
+                z1[c] = b2 * xi - a2 * y;
+                ti[c] = (float)y;
+            }
+        }
     }
-    for (int c = 0; c < nch; c++) memcpy(x[c], t[c] + pad, (size_t)n * sizeof(float));
-    aiecg__free(buf);
+    for (int c = 0; c < nch; c++)
+        for (int64_t i = 0; i < n; i++) x[c][i] = t[(pad + i) * nch + c];
+    aiecg__free(t);
     return AIECG_OK;
 }
 
