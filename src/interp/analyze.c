@@ -391,9 +391,17 @@ static aiecg_status run_model(aiecg_analyzer *a, amodel *am, const aiecg_record 
     float *in = NULL, *outp = NULL, *tmp = NULL;
     double *sum = NULL, *lsum = NULL;
     aiecg_session *sess = NULL;
+    aiecg_resampler *plan = NULL; /* one filter design serves every lead */
+    if (fabs(fs - MODEL_FS) >= 1e-9) {
+        st = aiecg_resampler_new(fs, MODEL_FS, &plan);
+        if (st) {
+            aiecg__error_set(err, st, "no resampler from %g Hz to 100 Hz", fs);
+            goto done;
+        }
+    }
     for (int k = 0; k < nl && st == AIECG_OK; k++) {
         const float *x = aiecg_record_lead_data(raw, aiecg_record_find_lead(raw, am->leads[k]));
-        if (fabs(fs - MODEL_FS) < 1e-9) {
+        if (!plan) {
             lead100[k] = aiecg__malloc((size_t)(n ? n : 1) * sizeof(float));
             if (!lead100[k]) {
                 st = AIECG_ERR_NOMEM;
@@ -402,11 +410,12 @@ static aiecg_status run_model(aiecg_analyzer *a, amodel *am, const aiecg_record 
             memcpy(lead100[k], x, (size_t)n * sizeof(float));
             n100 = n;
         } else {
-            st = aiecg_resample(x, n, fs, MODEL_FS, &lead100[k], &n100);
+            st = aiecg_resampler_run(plan, x, n, &lead100[k], &n100);
             if (st) aiecg__error_set(err, st, "resampling lead %s from %g Hz to 100 Hz failed",
                                      aiecg_lead_name(am->leads[k]), fs);
         }
     }
+    aiecg_resampler_free(plan);
     if (st) goto done;
     int64_t starts[MAX_WINDOWS];
     int nw = 0;
@@ -616,32 +625,10 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     if (st) goto fail;
     set_lead_names(r, rec);
 
-    /* quality */
-    t = aiecg__now_ms();
-    st = aiecg_quality_assess(rec, &r->quality);
-    if (st) {
-        if (st == AIECG_ERR_NOMEM) goto fail;
-        memset(&r->quality, 0, sizeof r->quality);
-        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
-        note(r, "quality assessment failed");
-        st = AIECG_OK;
-    }
-    r->t.quality_ms = aiecg__now_ms() - t;
-
     double fs = aiecg_record_fs(rec);
     int64_t n = aiecg_record_nsamples(rec);
-    int analysable = 1;
-    if (r->duration_s < 2.5) {
-        r->quality.flags |= AIECG_QUALITY_TOO_SHORT;
-        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
-        note(r, "record shorter than 2.5 s");
-        analysable = 0;
-    }
-    if (fs < 50 || fs > 2000) {
-        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
-        note(r, "sampling rate outside 50-2000 Hz");
-        analysable = 0;
-    }
+    int too_short = r->duration_s < 2.5, bad_fs = fs < 50 || fs > 2000;
+    int analysable = !too_short && !bad_fs;
 
     /* conditioning + QRS + measurements */
     t = aiecg__now_ms();
@@ -716,6 +703,28 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
         for (int m = 0; m < AIECG_MEAS_COUNT; m++) r->meas.reason[m] = "record not analysable";
     }
     r->t.dsp_ms = aiecg__now_ms() - t;
+
+    /* quality: on the raw record, reusing the beats detected above (one QRS detection per analysis) */
+    t = aiecg__now_ms();
+    st = analysable ? aiecg_quality_assess_beats(rec, r->beats, r->nbeats, &r->quality)
+                    : aiecg_quality_assess(rec, &r->quality);
+    if (st) {
+        if (st == AIECG_ERR_NOMEM) goto fail;
+        memset(&r->quality, 0, sizeof r->quality);
+        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
+        note(r, "quality assessment failed");
+        st = AIECG_OK;
+    }
+    if (too_short) {
+        r->quality.flags |= AIECG_QUALITY_TOO_SHORT;
+        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
+        note(r, "record shorter than 2.5 s");
+    }
+    if (bad_fs) {
+        r->quality.verdict = AIECG_QUALITY_UNUSABLE;
+        note(r, "sampling rate outside 50-2000 Hz");
+    }
+    r->t.quality_ms = aiecg__now_ms() - t;
 
     /* model */
     t = aiecg__now_ms();
