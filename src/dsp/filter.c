@@ -447,14 +447,53 @@ void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *ou
         return;
     }
     /* Ring indices advance by one per sample and wrap by compare, not by `%`
-       (three 64-bit divisions per sample were most of this filter's cost). The
-       arithmetic, and so every output bit, is that of the plain per-sample form. */
+       (three 64-bit divisions per sample were most of this filter's cost).
+       Where no ring index wraps within the next 4 samples, the 4 samples go
+       through one stage at a time: their reads of ring[k] (L samples back) and
+       of ring[0] (D samples back) are of values written before them when
+       L, D >= 4, so the stage order does not matter, and a stage's 4 divisions
+       by L are independent (two divpd) instead of 3 dependent scalar divisions
+       per sample. The arithmetic, and so every output bit, is that of the
+       plain per-sample form. */
     const int64_t R = s->ring_len, L = s->L, D = s->delay;
     int64_t p = s->pos, old = (p - L + R) % R, dl = (p - D + R) % R;
     double *r0 = s->ring[0], *r1 = s->ring[1], *r2 = s->ring[2];
     double s0 = s->sum[0], s1 = s->sum[1], s2 = s->sum[2];
     const double dL = (double)L;
-    for (int64_t i = 0; i < n; i++) {
+    const int grp = L >= 4 && D >= 4;
+    int64_t i = 0;
+    while (i < n) {
+        if (grp && i + 4 <= n && p + 4 <= R && old + 4 <= R && dl + 4 <= R) {
+            double t[4], u[4];
+            for (int j = 0; j < 4; j++) u[j] = in[i + j];
+            for (int j = 0; j < 4; j++) {
+                double l0 = r0[old + j];
+                r0[p + j] = u[j];
+                s0 += u[j] - l0;
+                t[j] = s0;
+            }
+            for (int j = 0; j < 4; j++) t[j] = t[j] / dL;
+            for (int j = 0; j < 4; j++) {
+                double l1 = r1[old + j];
+                r1[p + j] = t[j];
+                s1 += t[j] - l1;
+                u[j] = s1;
+            }
+            for (int j = 0; j < 4; j++) u[j] = u[j] / dL;
+            for (int j = 0; j < 4; j++) {
+                double l2 = r2[old + j];
+                r2[p + j] = u[j];
+                s2 += u[j] - l2;
+                t[j] = s2;
+            }
+            for (int j = 0; j < 4; j++) t[j] = t[j] / dL;
+            for (int j = 0; j < 4; j++) out[i + j] = (float)(r0[dl + j] - t[j]);
+            i += 4;
+            if ((p += 4) == R) p = 0;
+            if ((old += 4) == R) old = 0;
+            if ((dl += 4) == R) dl = 0;
+            continue;
+        }
         double e0 = in[i];
         double l0 = r0[old], l1 = r1[old], l2 = r2[old];
         r0[p] = e0;
@@ -467,6 +506,7 @@ void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *ou
         s2 += e2 - l2;
         double e3 = s2 / dL;
         out[i] = (float)(r0[dl] - e3);
+        i++;
         if (++p == R) p = 0;
         if (++old == R) old = 0;
         if (++dl == R) dl = 0;
