@@ -427,7 +427,24 @@ static aiecg_status read_signals(const aiecg__wfdb_header *h, wfdb_src *src, con
             float *mv = aiecg_record_lead_data_mut(rec, i);
             double gain = (sg->gain > 0 ? sg->gain : 200.0) * units_per_mv(sg->units); /* ADU per mV */
             int has_invalid = sg->fmt != 8; /* first differences have no reserved value */
-            for (int64_t t = 0; t < nframes; t++) {
+            if (maxspf == 1) {
+                /* one sample per frame (nearly every ECG record): the same values as the
+                   general loop below without its per-sample 64-bit division m * spf / maxspf
+                   and bounds test; frames past what the file holds are invalid */
+                int64_t tend = buf ? AIECG__MIN(nframes, have - sg->skew) : 0;
+                if (tend < 0) tend = 0;
+                const int32_t *bp = buf ? buf + (int64_t)sg->skew * frame + off : NULL;
+                for (int64_t t = 0; t < tend; t++) {
+                    int32_t v = bp[t * frame];
+                    adc[t] = v;
+                    mv[t] = (has_invalid && v == inval) ? NAN : (float)((double)(v - sg->baseline) / gain);
+                }
+                for (int64_t t = tend; t < nframes; t++) {
+                    adc[t] = inval;
+                    mv[t] = NAN;
+                }
+            }
+            for (int64_t t = 0; maxspf > 1 && t < nframes; t++) {
                 int64_t src_t = t + sg->skew;
                 for (int m = 0; m < maxspf; m++) {
                     int j = (int)((int64_t)m * sg->spf / maxspf);
