@@ -355,6 +355,7 @@ struct aiecg_filter_stream {
     double sum[BL_STAGES];
     double *ring[BL_STAGES];     /* ring[k]: input of stage k (ring[0] raw input) */
     int64_t ring_len, pos;
+    int unzeroed; /* rings allocated but not yet zeroed: prime overwrites them all anyway */
 };
 
 aiecg_status aiecg_filter_stream_new(aiecg_filter_kind kind, double fs, const aiecg_filter_params *p,
@@ -373,12 +374,13 @@ aiecg_status aiecg_filter_stream_new(aiecg_filter_kind kind, double fs, const ai
         s->delay = (int64_t)BL_STAGES * (s->L - 1) / 2;
         s->ring_len = (int64_t)s->L + s->delay + 1;
         for (int k = 0; k < BL_STAGES; k++) {
-            s->ring[k] = aiecg__calloc((size_t)s->ring_len, sizeof(double));
+            s->ring[k] = aiecg__malloc((size_t)s->ring_len * sizeof(double));
             if (!s->ring[k]) {
                 aiecg_filter_stream_free(s);
                 return AIECG_ERR_NOMEM;
             }
         }
+        s->unzeroed = 1;
         break;
     }
     case AIECG_FILTER_POWERLINE: {
@@ -412,6 +414,7 @@ void aiecg_filter_stream_reset(aiecg_filter_stream *s) {
     memset(s->z, 0, sizeof s->z);
     memset(s->sum, 0, sizeof s->sum);
     s->pos = 0;
+    s->unzeroed = 0;
     for (int k = 0; k < BL_STAGES; k++)
         if (s->ring[k]) memset(s->ring[k], 0, (size_t)s->ring_len * sizeof(double));
 }
@@ -421,6 +424,7 @@ void aiecg_filter_stream_prime(aiecg_filter_stream *s, float v) {
     if (s->kind == AIECG_FILTER_BASELINE) {
         /* what reset would zero is all overwritten here, so it is not zeroed first */
         s->pos = 0;
+        s->unzeroed = 0;
         for (int k = 0; k < BL_STAGES; k++)
             for (int64_t i = 0; i < s->ring_len; i++) s->ring[k][i] = v;
         for (int k = 0; k < BL_STAGES; k++) s->sum[k] = (double)v * s->L;
@@ -446,6 +450,7 @@ void aiecg_filter_stream_push(aiecg_filter_stream *s, const float *in, float *ou
         }
         return;
     }
+    if (s->unzeroed) aiecg_filter_stream_reset(s); /* a stream pushed without prime starts from zeros */
     /* Ring indices advance by one per sample and wrap by compare, not by `%`
        (three 64-bit divisions per sample were most of this filter's cost).
        Where no ring index wraps within the next 4 samples, the 4 samples go
