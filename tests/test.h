@@ -103,4 +103,40 @@ static inline const char *test_data_path(const char *set, char *buf, size_t size
     return buf;
 }
 
+/*
+ * Allocation-failure injection for a reader: aiecg_record_read_memory with the Nth allocation failing,
+ * for every N until the read succeeds; each failure must be AIECG_ERR_NOMEM with no record.
+ */
+static inline long *test_oom_left_(void) {
+    static long left; /* allocations still allowed to succeed */
+    return &left;
+}
+static inline void *test_oom_malloc_(size_t n) { return (*test_oom_left_())-- > 0 ? malloc(n) : NULL; }
+static inline void *test_oom_realloc_(void *p, size_t n) { return (*test_oom_left_())-- > 0 ? realloc(p, n) : NULL; }
+
+static inline void test_oom_sweep_read(const void *data, size_t n, aiecg_format f) {
+    aiecg_read_options o = aiecg_read_options_default();
+    o.format = f;
+    o.derive_limb_leads = 1;
+    int done = 0;
+    for (long k = 0; k < 100000 && !done; k++) {
+        aiecg_record *r = NULL;
+        aiecg_error err = {0};
+        *test_oom_left_() = k;
+        aiecg_set_allocator(test_oom_malloc_, test_oom_realloc_, free);
+        aiecg_status s = aiecg_record_read_memory(data, n, "oom", &o, &r, &err);
+        aiecg_set_allocator(NULL, NULL, NULL);
+        if (s == AIECG_OK) {
+            done = 1;
+            CHECK(r != NULL);
+        } else if (s != AIECG_ERR_NOMEM) {
+            fprintf(stderr, "allocation %ld failing gave %s: %s\n", k, aiecg_status_name(s), err.message);
+            CHECK_INT(s, AIECG_ERR_NOMEM);
+            done = 1;
+        }
+        aiecg_record_free(r);
+    }
+    CHECK(done);
+}
+
 #endif

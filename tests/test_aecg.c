@@ -106,35 +106,6 @@ static aiecg_status read_str(const char *s, aiecg_error *err) {
     return st;
 }
 
-/* Allocation-failure injection: the Nth allocation fails, for every N until the read succeeds. */
-static long oom_left_;
-static void *oom_malloc_(size_t n) { return oom_left_-- > 0 ? malloc(n) : NULL; }
-static void *oom_realloc_(void *p, size_t n) { return oom_left_-- > 0 ? realloc(p, n) : NULL; }
-
-static void oom_sweep(const void *data, size_t n, aiecg_format f) {
-    aiecg_read_options o = aiecg_read_options_default();
-    o.format = f;
-    o.derive_limb_leads = 1;
-    int done = 0;
-    for (long k = 0; k < 100000 && !done; k++) {
-        aiecg_record *r = NULL;
-        aiecg_error err = {0};
-        oom_left_ = k;
-        aiecg_set_allocator(oom_malloc_, oom_realloc_, free);
-        aiecg_status s = aiecg_record_read_memory(data, n, "oom", &o, &r, &err);
-        aiecg_set_allocator(NULL, NULL, NULL);
-        if (s == AIECG_OK) {
-            done = 1;
-            CHECK(r != NULL);
-        } else if (s != AIECG_ERR_NOMEM) {
-            fprintf(stderr, "allocation %ld failing gave %s: %s\n", k, aiecg_status_name(s), err.message);
-            CHECK_INT(s, AIECG_ERR_NOMEM);
-            done = 1;
-        }
-        aiecg_record_free(r);
-    }
-    CHECK(done);
-}
 static void test_oom(void) {
     char path[8192];
     snprintf(path, sizeof path, "%s/minimum_aecg.xml", dir);
@@ -143,7 +114,7 @@ static void test_oom(void) {
     char buf[4096];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    oom_sweep(buf, n, AIECG_FORMAT_AECG);
+    test_oom_sweep_read(buf, n, AIECG_FORMAT_AECG);
 }
 
 static void test_bad(void) {
