@@ -12,22 +12,25 @@
 extern "C" {
 #endif
 
-/* X(enum suffix, name, typical extensions). AIECG_FORMAT_AUTO (0) precedes the list. */
+/*
+ * X(enum suffix, name, typical extensions, RW | RO). AIECG_FORMAT_AUTO (0) precedes the list.
+ * RO formats have no writer: aiecg_record_write reports them as unsupported.
+ */
 #define AIECG_FORMAT_LIST(X)                                                   \
-    X(WFDB, wfdb, ".hea")                                                      \
-    X(EDF, edf, ".edf .bdf")                                                   \
-    X(AECG, aecg, ".xml")                                                      \
-    X(SCP, scp, ".scp")                                                        \
-    X(DICOM, dicom, ".dcm")                                                    \
-    X(MUSE, muse, ".xml")                                                      \
-    X(PHILIPS, philips, ".xml")                                                \
-    X(ISHNE, ishne, ".ecg")                                                    \
-    X(CSV, csv, ".csv .txt")                                                   \
-    X(JSON, json, ".json")
+    X(WFDB, wfdb, ".hea", RW)                                                  \
+    X(EDF, edf, ".edf .bdf", RW)                                               \
+    X(AECG, aecg, ".xml", RO)                                                  \
+    X(SCP, scp, ".scp", RO)                                                    \
+    X(DICOM, dicom, ".dcm", RO)                                                \
+    X(MUSE, muse, ".xml", RO)                                                  \
+    X(PHILIPS, philips, ".xml", RO)                                            \
+    X(ISHNE, ishne, ".ecg", RO)                                                \
+    X(CSV, csv, ".csv .txt", RW)                                               \
+    X(JSON, json, ".json", RW)
 
 typedef enum aiecg_format {
     AIECG_FORMAT_AUTO = 0,
-#define AIECG__FMT_ENUM(e, id, x) AIECG_FORMAT_##e,
+#define AIECG__FMT_ENUM(e, id, x, rw) AIECG_FORMAT_##e,
     AIECG_FORMAT_LIST(AIECG__FMT_ENUM)
 #undef AIECG__FMT_ENUM
     AIECG_FORMAT_COUNT

@@ -354,9 +354,3 @@ int aiecg__aecg_probe(const uint8_t *head, size_t len, const char *path) {
     if (!aiecg__xml_probe_root(head, len, root, sizeof root)) return 0;
     return strcmp(root, "AnnotatedECG") == 0 ? 95 : 0;
 }
-
-aiecg_status aiecg__aecg_write(const aiecg_record *rec, const char *path, const aiecg_write_options *opt,
-                               aiecg_error *err) {
-    (void)rec; (void)opt;
-    return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "%s: writing aecg is not supported", path);
-}

@@ -618,9 +618,3 @@ int aiecg__dicom_probe(const uint8_t *head, size_t len, const char *path) {
     if (aiecg__path_has_ext(path, ".dcm")) return 30;
     return 0;
 }
-
-aiecg_status aiecg__dicom_write(const aiecg_record *rec, const char *path, const aiecg_write_options *opt,
-                                aiecg_error *err) {
-    (void)rec; (void)opt;
-    return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "%s: writing dicom is not supported", path);
-}

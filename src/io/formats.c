@@ -18,9 +18,11 @@ static const struct {
     aiecg__write_fn write;
 } formats[AIECG_FORMAT_COUNT] = {
     [AIECG_FORMAT_AUTO] = {"auto", NULL, NULL, NULL, NULL},
-#define AIECG__FMT_ROW(e, id, x)                                                                   \
+#define AIECG__WRITER_RW(id) aiecg__##id##_write
+#define AIECG__WRITER_RO(id) NULL
+#define AIECG__FMT_ROW(e, id, x, rw)                                                               \
     [AIECG_FORMAT_##e] = {#id, aiecg__##id##_read_mem, aiecg__##id##_read_path, aiecg__##id##_probe, \
-                          aiecg__##id##_write},
+                          AIECG__WRITER_##rw(id)},
     AIECG_FORMAT_LIST(AIECG__FMT_ROW)
 #undef AIECG__FMT_ROW
 };
@@ -165,5 +167,8 @@ aiecg_status aiecg_record_write(const aiecg_record *rec, const char *path,
                                 "%s: cannot tell the output format from the extension (give --to)", path);
     if (f < 0 || f >= AIECG_FORMAT_COUNT)
         return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "invalid format %d", (int)f);
+    if (!formats[f].write)
+        return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                "%s: writing %s is not supported (read-only format)", path, formats[f].name);
     return formats[f].write(rec, path, &o, err);
 }

@@ -35,7 +35,7 @@ struct aiecg_record {
  * Per-format functions. read_mem: parse a whole file from memory (name for
  * messages). read_path: from a file path (most formats read the file and
  * call read_mem). probe: 0..100 confidence from the first bytes and the path.
- * write: NULL-able in the table for read-only formats.
+ * write: only for formats marked RW in AIECG_FORMAT_LIST (NULL in the table for RO ones).
  */
 typedef aiecg_status (*aiecg__read_mem_fn)(const uint8_t *data, size_t len, const char *name,
                                            const aiecg_read_options *opt, aiecg_record **out,
@@ -46,15 +46,18 @@ typedef int (*aiecg__probe_fn)(const uint8_t *head, size_t len, const char *path
 typedef aiecg_status (*aiecg__write_fn)(const aiecg_record *rec, const char *path,
                                         const aiecg_write_options *opt, aiecg_error *err);
 
-#define AIECG__DECLARE_FORMAT(e, id, x)                                                             \
+#define AIECG__DECLARE_WRITER_RW(id)                                                               \
+    aiecg_status aiecg__##id##_write(const aiecg_record *rec, const char *path,                     \
+                                    const aiecg_write_options *opt, aiecg_error *err);
+#define AIECG__DECLARE_WRITER_RO(id)
+#define AIECG__DECLARE_FORMAT(e, id, x, rw)                                                        \
     aiecg_status aiecg__##id##_read_mem(const uint8_t *data, size_t len, const char *name,          \
                                        const aiecg_read_options *opt, aiecg_record **out,          \
                                        aiecg_error *err);                                          \
     aiecg_status aiecg__##id##_read_path(const char *path, const aiecg_read_options *opt,           \
                                         aiecg_record **out, aiecg_error *err);                     \
     int aiecg__##id##_probe(const uint8_t *head, size_t len, const char *path);                     \
-    aiecg_status aiecg__##id##_write(const aiecg_record *rec, const char *path,                     \
-                                    const aiecg_write_options *opt, aiecg_error *err);
+    AIECG__DECLARE_WRITER_##rw(id)
 AIECG_FORMAT_LIST(AIECG__DECLARE_FORMAT)
 #undef AIECG__DECLARE_FORMAT
 

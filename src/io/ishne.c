@@ -256,11 +256,3 @@ int aiecg__ishne_probe(const uint8_t *head, size_t len, const char *path) {
     if (len >= 8 && memcmp(head, "ISHNE1.0", 8) == 0) return 100;
     return aiecg__path_has_ext(path, ".ecg") ? 20 : 0;
 }
-
-aiecg_status aiecg__ishne_write(const aiecg_record *rec, const char *path, const aiecg_write_options *opt,
-                                aiecg_error *err) {
-    (void)rec;
-    (void)opt;
-    return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "%s: writing ISHNE is not supported (read-only format)",
-                            path);
-}
