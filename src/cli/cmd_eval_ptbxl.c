@@ -587,8 +587,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
             for (int s = 0; s < 7; s++) {
                 char key[64];
                 snprintf(key, sizeof key, "aiecg.val.macro_auc.%s", set_names[s]);
-                const char *v = aiecg_model_meta(mdl, key);
-                if (v) printf("%s %s %s", any++ ? "" : "training framework (aiecg.val.macro_auc):", set_names[s], v);
+                const char *val = aiecg_model_meta(mdl, key);
+                if (val) printf("%s %s %s", any++ ? "" : "training framework (aiecg.val.macro_auc):", set_names[s], val);
             }
             if (any) printf("\n");
             aiecg_model_free(mdl);
