@@ -129,4 +129,18 @@ check "convert --fs writes WFDB" "$CLI" convert "$TMP/nofs.csv" "$TMP/nofs.hea" 
 check "converted header states 250 Hz" grep -q '^nofs 2 250 3' "$TMP/nofs.hea"
 "$CLI" info "$TMP/nofs.csv" --fs -3 >/dev/null 2>&1
 check "negative --fs exits 2" test $? -eq 2
+# convert --leads: keeps the chosen leads in the given order, samples byte-identical (format 212 -> 212)
+check "convert --leads V5,MLII" "$CLI" convert "$DATA/mitdb/100" "$TMP/sel.hea" --leads V5,MLII --wfdb-format 212
+check "selected header lists V5 then MLII" bash -c "sed -n '2p' '$TMP/sel.hea' | grep -q 'V5\$' && sed -n '3p' '$TMP/sel.hea' | grep -q 'MLII\$'"
+"$CLI" convert "$TMP/sel" "$TMP/back.hea" --leads MLII,V5 --wfdb-format 212
+check "selecting back restores the original signal file" cmp -s "$TMP/back.dat" "$DATA/mitdb/100.dat"
+check "selection keeps the annotations" cmp -s "$TMP/back.atr" "$DATA/mitdb/100.atr"
+"$CLI" convert "$DATA/mitdb/100" "$TMP/x.hea" --leads MLII,V2 >/dev/null 2>"$TMP/err"
+check "unknown lead exits 2" test $? -eq 2
+check "unknown lead message names it" grep -q "no lead 'V2' (item 2" "$TMP/err"
+"$CLI" convert "$DATA/mitdb/100" "$TMP/x.hea" --leads V5,V5 >/dev/null 2>"$TMP/err"
+check "repeated lead exits 1" test $? -eq 1
+check "repeated lead message names both items" grep -q "items 1 and 2 both pick lead 1" "$TMP/err"
+"$CLI" convert "$DATA/mitdb/100" "$TMP/x.hea" --leads MLII, >/dev/null 2>"$TMP/err"
+check "empty list item exits 2" test $? -eq 2
 exit $fail

@@ -128,6 +128,11 @@ AIECG_API aiecg_status aiecg_record_new(int nleads, int64_t nsamples, double fs,
 AIECG_API void aiecg_record_free(aiecg_record *rec);
 /* Deep copy. */
 AIECG_API aiecg_status aiecg_record_clone(const aiecg_record *rec, aiecg_record **out);
+/* A new record holding only the leads at indices idx[0..n-1] of rec (in that order; an index may not repeat),
+ * with rec's samples (mV and ADC), lead descriptions, metadata, annotations and statements. An index out of
+ * range or repeated is AIECG_ERR_INVALID_ARG with err naming it. For reduced-lead tests of 12-lead data. */
+AIECG_API aiecg_status aiecg_record_select_leads(const aiecg_record *rec, const int *idx, int n,
+                                                 aiecg_record **out, aiecg_error *err);
 
 /* Sets a lead's description; strings are copied. Does not touch samples. */
 AIECG_API aiecg_status aiecg_record_set_lead(aiecg_record *rec, int index, const aiecg_lead_info *info);

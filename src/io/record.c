@@ -249,6 +249,48 @@ aiecg_status aiecg_record_clone(const aiecg_record *r, aiecg_record **out) {
     return AIECG_OK;
 }
 
+aiecg_status aiecg_record_select_leads(const aiecg_record *r, const int *idx, int n, aiecg_record **out,
+                                       aiecg_error *err) {
+    if (out) *out = NULL;
+    if (!r || !out || (n > 0 && !idx)) return AIECG_ERR_INVALID_ARG;
+    if (n < 1) {
+        aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "lead selection is empty (a record needs at least one lead)");
+        return AIECG_ERR_INVALID_ARG;
+    }
+    for (int i = 0; i < n; i++) {
+        if (idx[i] < 0 || idx[i] >= r->nleads) {
+            aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "lead selection item %d: index %d is outside 0..%d", i + 1,
+                             idx[i], r->nleads - 1);
+            return AIECG_ERR_INVALID_ARG;
+        }
+        for (int j = 0; j < i; j++)
+            if (idx[j] == idx[i]) {
+                aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "lead selection items %d and %d both pick lead %d (%s)",
+                                 j + 1, i + 1, idx[i], r->leads[idx[i]].info.label ? r->leads[idx[i]].info.label : "?");
+                return AIECG_ERR_INVALID_ARG;
+            }
+    }
+    aiecg_record *c;
+    aiecg_status s = aiecg_record_new(n, r->nsamples, r->fs, r->adc != NULL, &c, err);
+    if (s) return s;
+    size_t ns = (size_t)r->nsamples;
+    for (int i = 0; i < n && !s; i++) {
+        memcpy(c->mv + (size_t)i * ns, r->mv + (size_t)idx[i] * ns, ns * sizeof(float));
+        if (r->adc) memcpy(c->adc + (size_t)i * ns, r->adc + (size_t)idx[i] * ns, ns * sizeof(int32_t));
+        s = aiecg_record_set_lead(c, i, &r->leads[idx[i]].info);
+    }
+    if (!s) s = aiecg_record_set_meta(c, &r->meta);
+    for (int64_t i = 0; i < r->nann && !s; i++) s = aiecg_record_add_annotation(c, &r->ann[i]);
+    for (int i = 0; i < r->nstatements && !s; i++) s = aiecg_record_add_statement(c, r->statements[i]);
+    if (s) {
+        aiecg_record_free(c);
+        aiecg__error_set(err, s, "copying the selected leads failed");
+        return s;
+    }
+    *out = c;
+    return AIECG_OK;
+}
+
 double aiecg_record_fs(const aiecg_record *r) { return r ? r->fs : 0.0; }
 int aiecg_record_nleads(const aiecg_record *r) { return r ? r->nleads : 0; }
 int64_t aiecg_record_nsamples(const aiecg_record *r) { return r ? r->nsamples : 0; }
