@@ -214,7 +214,8 @@ static void test_fhir_bundle(void) {
     CHECK_STR(gets_(root, "type"), "collection");
     const jv *entry = get(root, "entry");
     CHECK(entry && entry->type == J_ARR && entry->n >= 2);
-    int ndr = 0, nobs = 0, nwave = 0;
+    int ndr = 0, nobs = 0, nwave = 0, npat = 0, nage = 0;
+    const char *patient_url = NULL;
     const jv *dr = NULL;
     for (int i = 0; entry && i < entry->n; i++) {
         const jv *e = entry->items[i];
@@ -225,6 +226,13 @@ static void test_fhir_bundle(void) {
         if (url && res && gets_(res, "id")) CHECK_STR(url + 9, gets_(res, "id"));
         const char *rt = res ? gets_(res, "resourceType") : NULL;
         if (!rt) continue;
+        if (!strcmp(rt, "Patient")) { /* LUDB 1: female, no patient id */
+            npat++;
+            patient_url = url;
+            CHECK_STR(gets_(res, "gender"), "female");
+            CHECK(get(res, "identifier") == NULL);
+            continue;
+        }
         CHECK(gets_(res, "status") != NULL);
         check_coding(get(res, "code"), NULL);
         if (!strcmp(rt, "DiagnosticReport")) {
@@ -249,7 +257,12 @@ static void test_fhir_bundle(void) {
                 const char *code = coding && coding->n ? gets_(coding->items[0], "code") : NULL;
                 const char *u = gets_(vq, "code");
                 if (code && u) {
-                    if (!strcmp(code, "8867-4")) {
+                    if (!strcmp(code, "30525-0")) { /* age: not one of the report's results */
+                        nobs--;
+                        nage++;
+                        CHECK_STR(u, "a");
+                        CHECK_NEAR(get(vq, "value")->num, 51, 0); /* LUDB 1: 51 years */
+                    } else if (!strcmp(code, "8867-4")) {
                         CHECK_STR(u, "/min");
                         CHECK_NEAR(get(vq, "value")->num, 45, 5);
                     } else if (!strcmp(code, "8625-6") || !strcmp(code, "8633-0") || !strcmp(code, "8634-8") ||
@@ -286,6 +299,15 @@ static void test_fhir_bundle(void) {
                 }
             }
         }
+    }
+    CHECK_INT(npat, 1);
+    CHECK_INT(nage, 1);
+    /* every other resource names the Patient as its subject */
+    for (int i = 0; entry && patient_url && i < entry->n; i++) {
+        const jv *res2 = get(entry->items[i], "resource");
+        const char *rt = res2 ? gets_(res2, "resourceType") : NULL;
+        if (!rt || !strcmp(rt, "Patient")) continue;
+        CHECK_STR(gets_(get(res2, "subject"), "reference"), patient_url);
     }
     CHECK_INT(ndr, 1);
     CHECK(nobs >= 5);

@@ -10,8 +10,12 @@
  * period in ms, factor 0.001 (integer microvolts), dimensions 1, the first
  * 10 s of the baseline-corrected signal. Statements become conclusionCode
  * entries: SNOMED CT codings where the catalogue has one, text always.
- * Resource ids are derived from the record name, so the output is
- * reproducible (golden files) and needs no random source.
+ * The patient, when the record names an id, sex or age, is a Patient
+ * resource (identifier, gender) referenced as every resource's subject;
+ * the age at recording, which Patient has no element for, is an
+ * Observation LOINC 30525-0 "Age" in UCUM years ("a") - not part of the
+ * report's results. Resource ids are derived from the record name, so the
+ * output is reproducible (golden files) and needs no random source.
  */
 #include "interp_int.h"
 
@@ -104,15 +108,30 @@ static void effective(aiecg__jw *w, const aiecg_result *r) {
     aiecg__jw_str(w, ts);
 }
 
+/* A Patient entry is written when the record names the patient, the sex or the age. */
+static int has_patient(const aiecg_result *r) {
+    return (r->patient_id && r->patient_id[0]) || r->sex == 'M' || r->sex == 'F' || r->age >= 0;
+}
+
+#define PATIENT_UUID_INDEX 1000 /* uuid_for index of the Patient (0 report, 1 waveform, 2.. observations) */
+#define AGE_UUID_INDEX 1001
+
 static void subject(aiecg__jw *w, const aiecg_result *r) {
-    if (!r->patient_id || !r->patient_id[0]) return;
+    if (!has_patient(r)) return;
+    char id[48], url[64];
+    uuid_for(r, PATIENT_UUID_INDEX, id);
+    snprintf(url, sizeof url, "urn:uuid:%s", id);
     aiecg__jw_key(w, "subject");
     aiecg__jw_obj_begin(w);
-    aiecg__jw_key(w, "identifier");
-    aiecg__jw_obj_begin(w);
-    aiecg__jw_key(w, "value");
-    aiecg__jw_str(w, r->patient_id);
-    aiecg__jw_obj_end(w);
+    aiecg__jw_key(w, "reference");
+    aiecg__jw_str(w, url);
+    if (r->patient_id && r->patient_id[0]) {
+        aiecg__jw_key(w, "identifier");
+        aiecg__jw_obj_begin(w);
+        aiecg__jw_key(w, "value");
+        aiecg__jw_str(w, r->patient_id);
+        aiecg__jw_obj_end(w);
+    }
     aiecg__jw_obj_end(w);
 }
 
@@ -313,6 +332,66 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
         aiecg__jw_arr_end(&w);
         aiecg__jw_obj_end(&w);
         aiecg__jw_obj_end(&w);
+    }
+    if (has_patient(r)) {
+        char pid[48];
+        uuid_for(r, PATIENT_UUID_INDEX, pid);
+        aiecg__jw_obj_begin(&w);
+        snprintf(url, sizeof url, "urn:uuid:%s", pid);
+        aiecg__jw_key(&w, "fullUrl");
+        aiecg__jw_str(&w, url);
+        aiecg__jw_key(&w, "resource");
+        aiecg__jw_obj_begin(&w);
+        aiecg__jw_key(&w, "resourceType");
+        aiecg__jw_str(&w, "Patient");
+        aiecg__jw_key(&w, "id");
+        aiecg__jw_str(&w, pid);
+        if (r->patient_id && r->patient_id[0]) {
+            aiecg__jw_key(&w, "identifier");
+            aiecg__jw_arr_begin(&w);
+            aiecg__jw_obj_begin(&w);
+            aiecg__jw_key(&w, "value");
+            aiecg__jw_str(&w, r->patient_id);
+            aiecg__jw_obj_end(&w);
+            aiecg__jw_arr_end(&w);
+        }
+        aiecg__jw_key(&w, "gender");
+        aiecg__jw_str(&w, r->sex == 'M' ? "male" : r->sex == 'F' ? "female" : "unknown");
+        aiecg__jw_obj_end(&w);
+        aiecg__jw_obj_end(&w);
+        if (r->age >= 0) {
+            char aid[48];
+            uuid_for(r, AGE_UUID_INDEX, aid);
+            aiecg__jw_obj_begin(&w);
+            snprintf(url, sizeof url, "urn:uuid:%s", aid);
+            aiecg__jw_key(&w, "fullUrl");
+            aiecg__jw_str(&w, url);
+            aiecg__jw_key(&w, "resource");
+            aiecg__jw_obj_begin(&w);
+            aiecg__jw_key(&w, "resourceType");
+            aiecg__jw_str(&w, "Observation");
+            aiecg__jw_key(&w, "id");
+            aiecg__jw_str(&w, aid);
+            aiecg__jw_key(&w, "status");
+            aiecg__jw_str(&w, "final");
+            aiecg__jw_key(&w, "code");
+            codeable(&w, LOINC, "30525-0", "Age", NULL);
+            subject(&w, r);
+            effective(&w, r);
+            aiecg__jw_key(&w, "valueQuantity");
+            aiecg__jw_obj_begin(&w);
+            aiecg__jw_key(&w, "value");
+            aiecg__jw_int(&w, r->age);
+            aiecg__jw_key(&w, "unit");
+            aiecg__jw_str(&w, "a");
+            aiecg__jw_key(&w, "system");
+            aiecg__jw_str(&w, UCUM);
+            aiecg__jw_key(&w, "code");
+            aiecg__jw_str(&w, "a");
+            aiecg__jw_obj_end(&w);
+            aiecg__jw_obj_end(&w);
+            aiecg__jw_obj_end(&w);
+        }
     }
     aiecg__jw_arr_end(&w);
     aiecg__jw_obj_end(&w);
