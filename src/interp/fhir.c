@@ -65,6 +65,41 @@ static void codeable(aiecg__jw *w, const char *system, const char *code, const c
 #define SCT "http://snomed.info/sct"
 #define MDC "urn:oid:2.16.840.1.113883.6.24"
 
+/* Opens a Bundle entry: fullUrl urn:uuid:<id>, resource {resourceType, id; the caller adds the rest. */
+static void entry_begin(aiecg__jw *w, const char *id, const char *type) {
+    char url[64];
+    snprintf(url, sizeof url, "urn:uuid:%s", id);
+    aiecg__jw_obj_begin(w);
+    aiecg__jw_key(w, "fullUrl");
+    aiecg__jw_str(w, url);
+    aiecg__jw_key(w, "resource");
+    aiecg__jw_obj_begin(w);
+    aiecg__jw_key(w, "resourceType");
+    aiecg__jw_str(w, type);
+    aiecg__jw_key(w, "id");
+    aiecg__jw_str(w, id);
+}
+
+static void entry_end(aiecg__jw *w) {
+    aiecg__jw_obj_end(w); /* resource */
+    aiecg__jw_obj_end(w); /* entry */
+}
+
+/* valueQuantity in UCUM (unit = code). */
+static void quantity(aiecg__jw *w, double v, int digits, const char *ucum) {
+    aiecg__jw_key(w, "valueQuantity");
+    aiecg__jw_obj_begin(w);
+    aiecg__jw_key(w, "value");
+    aiecg__jw_numf(w, v, digits);
+    aiecg__jw_key(w, "unit");
+    aiecg__jw_str(w, ucum);
+    aiecg__jw_key(w, "system");
+    aiecg__jw_str(w, UCUM);
+    aiecg__jw_key(w, "code");
+    aiecg__jw_str(w, ucum);
+    aiecg__jw_obj_end(w);
+}
+
 static const struct {
     aiecg_measurement m;
     const char *loinc, *display, *ucum;
@@ -135,11 +170,10 @@ static void subject(aiecg__jw *w, const aiecg_result *r) {
     aiecg__jw_obj_end(w);
 }
 
+/* Opens an Observation entry: id, status final, category procedure. */
 static void obs_head(aiecg__jw *w, const aiecg_result *r, const char *id) {
-    aiecg__jw_key(w, "resourceType");
-    aiecg__jw_str(w, "Observation");
-    aiecg__jw_key(w, "id");
-    aiecg__jw_str(w, id);
+    (void)r;
+    entry_begin(w, id, "Observation");
     aiecg__jw_key(w, "status");
     aiecg__jw_str(w, "final");
     aiecg__jw_key(w, "category");
@@ -173,16 +207,7 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
 
     /* DiagnosticReport */
     char url[64];
-    aiecg__jw_obj_begin(&w);
-    snprintf(url, sizeof url, "urn:uuid:%s", ids[0]);
-    aiecg__jw_key(&w, "fullUrl");
-    aiecg__jw_str(&w, url);
-    aiecg__jw_key(&w, "resource");
-    aiecg__jw_obj_begin(&w);
-    aiecg__jw_key(&w, "resourceType");
-    aiecg__jw_str(&w, "DiagnosticReport");
-    aiecg__jw_key(&w, "id");
-    aiecg__jw_str(&w, ids[0]);
+    entry_begin(&w, ids[0], "DiagnosticReport");
     aiecg__jw_key(&w, "status");
     aiecg__jw_str(&w, "preliminary"); /* computer interpretation, unconfirmed */
     aiecg__jw_key(&w, "category");
@@ -226,34 +251,17 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
         }
         aiecg__jw_arr_end(&w);
     }
-    aiecg__jw_obj_end(&w);
-    aiecg__jw_obj_end(&w);
+    entry_end(&w);
 
     /* measurement Observations */
     for (int k = 0; k < nobs; k++) {
         int i = obs_idx[k];
-        aiecg__jw_obj_begin(&w);
-        snprintf(url, sizeof url, "urn:uuid:%s", ids[2 + k]);
-        aiecg__jw_key(&w, "fullUrl");
-        aiecg__jw_str(&w, url);
-        aiecg__jw_key(&w, "resource");
-        aiecg__jw_obj_begin(&w);
         obs_head(&w, r, ids[2 + k]);
         aiecg__jw_key(&w, "code");
         codeable(&w, LOINC, obs_map[i].loinc, obs_map[i].display, NULL);
         subject(&w, r);
         effective(&w, r);
-        aiecg__jw_key(&w, "valueQuantity");
-        aiecg__jw_obj_begin(&w);
-        aiecg__jw_key(&w, "value");
-        aiecg__jw_numf(&w, r->meas.value[obs_map[i].m], 0);
-        aiecg__jw_key(&w, "unit");
-        aiecg__jw_str(&w, obs_map[i].ucum);
-        aiecg__jw_key(&w, "system");
-        aiecg__jw_str(&w, UCUM);
-        aiecg__jw_key(&w, "code");
-        aiecg__jw_str(&w, obs_map[i].ucum);
-        aiecg__jw_obj_end(&w);
+        quantity(&w, r->meas.value[obs_map[i].m], 0, obs_map[i].ucum);
         if (obs_map[i].m == AIECG_MEAS_QTC_BAZETT) {
             aiecg__jw_key(&w, "method");
             aiecg__jw_obj_begin(&w);
@@ -261,8 +269,7 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
             aiecg__jw_str(&w, "Bazett");
             aiecg__jw_obj_end(&w);
         }
-        aiecg__jw_obj_end(&w);
-        aiecg__jw_obj_end(&w);
+        entry_end(&w);
     }
 
     /* waveform Observation */
@@ -270,12 +277,6 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
         const aiecg_record *sig = r->signal;
         double fs = aiecg_record_fs(sig);
         int64_t ns = AIECG__MIN(aiecg_record_nsamples(sig), (int64_t)llround(10.0 * fs));
-        aiecg__jw_obj_begin(&w);
-        snprintf(url, sizeof url, "urn:uuid:%s", ids[1]);
-        aiecg__jw_key(&w, "fullUrl");
-        aiecg__jw_str(&w, url);
-        aiecg__jw_key(&w, "resource");
-        aiecg__jw_obj_begin(&w);
         obs_head(&w, r, ids[1]);
         aiecg__jw_key(&w, "code");
         codeable(&w, MDC, "131328", "MDC_ECG_ELEC_POTL", "ECG waveform (baseline-corrected, first 10 s)");
@@ -330,22 +331,12 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
             aiecg__jw_obj_end(&w);
         }
         aiecg__jw_arr_end(&w);
-        aiecg__jw_obj_end(&w);
-        aiecg__jw_obj_end(&w);
+        entry_end(&w);
     }
     if (has_patient(r)) {
         char pid[48];
         uuid_for(r, PATIENT_UUID_INDEX, pid);
-        aiecg__jw_obj_begin(&w);
-        snprintf(url, sizeof url, "urn:uuid:%s", pid);
-        aiecg__jw_key(&w, "fullUrl");
-        aiecg__jw_str(&w, url);
-        aiecg__jw_key(&w, "resource");
-        aiecg__jw_obj_begin(&w);
-        aiecg__jw_key(&w, "resourceType");
-        aiecg__jw_str(&w, "Patient");
-        aiecg__jw_key(&w, "id");
-        aiecg__jw_str(&w, pid);
+        entry_begin(&w, pid, "Patient");
         if (r->patient_id && r->patient_id[0]) {
             aiecg__jw_key(&w, "identifier");
             aiecg__jw_arr_begin(&w);
@@ -357,40 +348,19 @@ aiecg_status aiecg_result_fhir(const aiecg_result *r, char **out, aiecg_error *e
         }
         aiecg__jw_key(&w, "gender");
         aiecg__jw_str(&w, r->sex == 'M' ? "male" : r->sex == 'F' ? "female" : "unknown");
-        aiecg__jw_obj_end(&w);
-        aiecg__jw_obj_end(&w);
+        entry_end(&w);
         if (r->age >= 0) {
             char aid[48];
             uuid_for(r, AGE_UUID_INDEX, aid);
-            aiecg__jw_obj_begin(&w);
-            snprintf(url, sizeof url, "urn:uuid:%s", aid);
-            aiecg__jw_key(&w, "fullUrl");
-            aiecg__jw_str(&w, url);
-            aiecg__jw_key(&w, "resource");
-            aiecg__jw_obj_begin(&w);
-            aiecg__jw_key(&w, "resourceType");
-            aiecg__jw_str(&w, "Observation");
-            aiecg__jw_key(&w, "id");
-            aiecg__jw_str(&w, aid);
+            entry_begin(&w, aid, "Observation");
             aiecg__jw_key(&w, "status");
             aiecg__jw_str(&w, "final");
             aiecg__jw_key(&w, "code");
             codeable(&w, LOINC, "30525-0", "Age", NULL);
             subject(&w, r);
             effective(&w, r);
-            aiecg__jw_key(&w, "valueQuantity");
-            aiecg__jw_obj_begin(&w);
-            aiecg__jw_key(&w, "value");
-            aiecg__jw_int(&w, r->age);
-            aiecg__jw_key(&w, "unit");
-            aiecg__jw_str(&w, "a");
-            aiecg__jw_key(&w, "system");
-            aiecg__jw_str(&w, UCUM);
-            aiecg__jw_key(&w, "code");
-            aiecg__jw_str(&w, "a");
-            aiecg__jw_obj_end(&w);
-            aiecg__jw_obj_end(&w);
-            aiecg__jw_obj_end(&w);
+            quantity(&w, r->age, 0, "a");
+            entry_end(&w);
         }
     }
     aiecg__jw_arr_end(&w);
