@@ -213,11 +213,28 @@ int main(int argc, char **argv) {
             for (int i = 0; i < m->g.nn; i++) {
                 double f = aiecg__nn_node_flops(&m->g, &m->g.n[i], sh);
                 double ts = prof[i] / repeat;
-                if (f > 0.02 * flops || ts > 0.03 * tot / repeat)
-                    printf("  layer %3d %-14s %-40.40s %7.3f ms  %7.2f GFLOP/s  %5.1f %% peak\n", i,
-                           aiecg__nn_op_names[m->g.n[i].op], m->g.n[i].name, ts * 1e3, f / ts * 1e-9,
+                if (f > 0.02 * flops || ts > 0.03 * tot / repeat) {
+                    /* input -> output shape (per record dims after the batch) and, for convs, the kernel */
+                    const aiecg__nn_node *nd_ = &m->g.n[i];
+                    const aiecg__nn_shape *xs = &sh[nd_->in[0]], *ys = &sh[nd_->out[0]];
+                    char shp[96];
+                    int o = 0;
+                    for (int k = 1; k < xs->ndim && o < 40; k++) o += snprintf(shp + o, sizeof shp - (size_t)o, "%s%lld", k > 1 ? "x" : "", (long long)xs->d[k]);
+                    o += snprintf(shp + o, sizeof shp - (size_t)o, "->");
+                    for (int k = 1; k < ys->ndim && o < 80; k++) o += snprintf(shp + o, sizeof shp - (size_t)o, "%s%lld", k > 1 ? "x" : "", (long long)ys->d[k]);
+                    if (nd_->op == AIECG__OP_CONV && o < 84) snprintf(shp + o, sizeof shp - (size_t)o, " k%lld/s%lld", (long long)nd_->a.kernel[1], (long long)nd_->a.stride[1]);
+                    printf("  layer %3d %-14s %-34.34s %-24s %7.3f ms  %7.2f GFLOP/s  %5.1f %% peak\n", i,
+                           aiecg__nn_op_names[nd_->op], nd_->name, shp, ts * 1e3, f / ts * 1e-9,
                            100.0 * f / ts * 1e-9 / peak);
+                }
             }
+            /* time per op type (all layers) */
+            double opt[AIECG__OP_COUNT] = {0};
+            for (int i = 0; i < m->g.nn; i++) opt[m->g.n[i].op] += prof[i] / repeat;
+            printf("  per op:");
+            for (int o = 0; o < AIECG__OP_COUNT; o++)
+                if (opt[o] > 0) printf(" %s %.3f ms", aiecg__nn_op_names[o], opt[o] * 1e3);
+            printf("\n");
             free(sh);
             free(dt);
         }

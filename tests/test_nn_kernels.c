@@ -192,6 +192,131 @@ static void test_conv_variants(void) {
     CHECK(ncase > 200);
 }
 
+/* One MaxPool / AveragePool node as a model. */
+static aiecg_model *pool_model(int op, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe, int ceil_mode,
+                               int include_pad) {
+    aiecg_model *m = aiecg__calloc(1, sizeof *m);
+    aiecg__nn_graph *g = &m->g;
+    aiecg__nn_graph_init(g);
+    int x = aiecg__nn_add_tensor(g, "x"), y = aiecg__nn_add_tensor(g, "y");
+    g->t[x].ndim = 3;
+    g->t[x].dims[0] = -1;
+    g->t[x].dims[1] = 5;
+    g->t[x].dims[2] = -1;
+    aiecg__nn_node *n = aiecg__nn_add_node(g, op, "pool", 1, 1);
+    n->in[0] = x;
+    n->out[0] = y;
+    n->a.nspatial = 1;
+    n->a.kernel[0] = 1;
+    n->a.kernel[1] = k;
+    n->a.stride[1] = stride;
+    n->a.dilation[1] = dil;
+    n->a.pad_begin[1] = pb;
+    n->a.pad_end[1] = pe;
+    n->a.ceil_mode = ceil_mode;
+    n->a.count_include_pad = include_pad;
+    g->input = x;
+    g->output = y;
+    return m;
+}
+
+/* The fast 1-D pooling path equals the reference bit for bit (edges, tails, pads, ceil_mode, NaN, -0). */
+static void test_pool_variants(void) {
+    struct { int64_t k, s, d, pb, pe; int ceil, incl; } cs[] = {
+        {3, 2, 1, 1, 1, 0, 0}, {2, 2, 1, 0, 0, 0, 0}, {3, 1, 1, 1, 1, 0, 1}, {5, 3, 1, 2, 1, 1, 0},
+        {4, 2, 2, 3, 0, 1, 1}, {1, 1, 1, 0, 0, 0, 0}, {7, 4, 1, 3, 3, 1, 1}, {3, 2, 3, 0, 2, 0, 0},
+    };
+    int ncase = 0;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
+        for (int op = 0; op < 2; op++)
+            for (int64_t len = 1; len <= 70; len += (len < 24 ? 1 : 7)) {
+                int64_t span = (cs[c].k - 1) * cs[c].d + 1;
+                if (len + cs[c].pb + cs[c].pe < span) continue;
+                aiecg_model *m = pool_model(op ? AIECG__OP_AVGPOOL : AIECG__OP_MAXPOOL, cs[c].k, cs[c].s, cs[c].d,
+                                            cs[c].pb, cs[c].pe, cs[c].ceil, cs[c].incl);
+                int64_t xd[3] = {3, 5, len}, yd[8];
+                size_t nx = (size_t)(3 * 5 * len), cap = (size_t)(3 * 5 * (len + 16));
+                float *x = malloc(nx * 4), *y0 = calloc(cap, 4), *y1 = calloc(cap, 4);
+                for (size_t i = 0; i < nx; i++) x[i] = frand();
+                if (nx > 7) x[7] = -0.0f;
+                if (nx > 11 && !op) x[11] = NAN; /* max keeps the reference's NaN rule */
+                run_conv(m, 1, 1, x, xd, y0, cap, yd);
+                run_conv(m, 0, 1, x, xd, y1, cap, yd);
+                size_t ny = (size_t)(yd[0] * yd[1] * yd[2]);
+                if (memcmp(y0, y1, ny * 4) != 0) {
+                    printf("pool case %zu op %d len %lld differs\n", c, op, (long long)len);
+                    CHECK(0);
+                }
+                ncase++;
+                free(x); free(y0); free(y1);
+                aiecg_model_free(m);
+            }
+    printf("pool variants: %d cases\n", ncase);
+    CHECK(ncase > 400);
+}
+
+/* Batch-separable graphs run in sub-batches: same bits as one pass, for any split and a partial last pass. */
+static void test_sub_batch(void) {
+    char p[1200];
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    snprintf(p, sizeof p, "%s/tests/data/nn/seresnet_small.onnx", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    if (aiecg_model_load(p, &m, &err) != AIECG_OK) {
+        snprintf(p, sizeof p, "%s/fuzz/corpus/aiem/seresnet_fp16.aiem", src ? src : ".");
+        CHECK_OK(aiecg_model_load(p, &m, &err), &err);
+    }
+    if (!m) return;
+    aiecg_session_options o = aiecg_session_options_default();
+    o.max_batch = 6;
+    o.max_length = 300;
+    aiecg_session *s1 = NULL, *s3 = NULL, *sw = NULL;
+    CHECK_OK(aiecg__nn_session_new_budget(m, &o, 1, &s1, &err), &err);
+    CHECK_OK(aiecg__nn_session_new_budget(m, &o, (size_t)1 << 40, &sw, &err), &err);
+    if (!s1 || !sw) return;
+    CHECK_INT(aiecg__nn_session_sub_batch(s1), 1);
+    CHECK_INT(aiecg__nn_session_sub_batch(sw), 6);
+    /* a budget of ~3 records' arenas: a split into passes of 2..5 */
+    CHECK_OK(aiecg__nn_session_new_budget(m, &o, 3 * aiecg__nn_session_arena_bytes(s1) / 2, &s3, &err), &err);
+    if (!s3) return;
+    int64_t sb3 = aiecg__nn_session_sub_batch(s3);
+    if (!(sb3 >= 2 && sb3 < 6)) printf("sub-batch %lld\n", (long long)sb3);
+    CHECK(sb3 >= 2 && sb3 < 6);
+    CHECK(aiecg__nn_session_arena_bytes(s1) < aiecg__nn_session_arena_bytes(sw));
+    size_t n = 6 * 12 * 300;
+    float *x = malloc(n * 4), y1[64], y3[64], yw[64];
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+    for (int64_t b = 1; b <= 6; b++) {
+        int64_t d[3] = {b, 12, 300}, od[8];
+        int nd1 = 0, nd3 = 0, ndw = 0;
+        CHECK_OK(aiecg_session_run(s1, x, d, 3, y1, 64, od, &nd1, &err), &err);
+        CHECK_INT(od[0], b);
+        CHECK_OK(aiecg_session_run(s3, x, d, 3, y3, 64, od, &nd3, &err), &err);
+        CHECK_INT(od[0], b);
+        CHECK_OK(aiecg_session_run(sw, x, d, 3, yw, 64, od, &ndw, &err), &err);
+        CHECK_INT(od[0], b);
+        if (memcmp(y1, yw, (size_t)(b * 5) * 4) != 0) printf("batch %lld: split 1 differs\n", (long long)b);
+        CHECK(memcmp(y1, yw, (size_t)(b * 5) * 4) == 0);
+        CHECK(memcmp(y3, yw, (size_t)(b * 5) * 4) == 0);
+        /* the output capacity is checked against the whole batch before a pass writes past it */
+        if (b > 1) CHECK_INT(aiecg_session_run(s1, x, d, 3, y1, (size_t)(b * 5 - 1), od, &nd1, &err), AIECG_ERR_LIMIT);
+    }
+    aiecg_session_free(s1);
+    aiecg_session_free(s3);
+    aiecg_session_free(sw);
+    aiecg_model_free(m);
+    /* a constant residual sized for batch 2 ties records to their index: never split */
+    aiecg_model *c = conv_model(3, 4, 3, 1, 1, 1, 1, 0, 1, 9);
+    o.max_batch = 2;
+    o.max_length = 9;
+    aiecg_session *sc = NULL;
+    CHECK_OK(aiecg__nn_session_new_budget(c, &o, 1, &sc, &err), &err);
+    CHECK_INT(aiecg__nn_session_sub_batch(sc), 2);
+    aiecg_session_free(sc);
+    aiecg_model_free(c);
+    free(x);
+}
+
 static void test_session_contract(void) {
     char p[1200], tmp[256];
     const char *src = getenv("AIECG_SOURCE_DIR");
@@ -343,6 +468,8 @@ int main(void) {
     RUN(test_seed_loads);
     RUN(test_gemm_variants);
     RUN(test_conv_variants);
+    RUN(test_pool_variants);
+    RUN(test_sub_batch);
     RUN(test_session_contract);
     RUN(test_cancel);
     RUN(test_fp16);

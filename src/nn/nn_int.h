@@ -231,6 +231,11 @@ aiecg_status aiecg__nn_infer_all(const aiecg__nn_graph *g, const int64_t *in_dim
 void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds);
 /* Bytes of arena + scratch a session planned (for RSS reporting). */
 size_t aiecg__nn_session_arena_bytes(const aiecg_session *s);
+/* aiecg_session_new with the sub-batch working-set budget given (bytes; tests, bench). */
+aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_session_options *opt, size_t budget,
+                                          aiecg_session **out, aiecg_error *err);
+/* Records per pass through the graph (< the planned batch when the batch is split). */
+int64_t aiecg__nn_session_sub_batch(const aiecg_session *s);
 
 /* Per-run execution state: per-tensor shapes and data pointers. */
 typedef struct aiecg__nn_exec {

@@ -138,6 +138,73 @@ static void pool_ref(const aiecg__conv_geom *g, int is_max, int include_pad, con
     }
 }
 
+/*
+ * 1-D pooling (ih = kh = 1) on the fast path: outputs whose window lies fully
+ * inside the row run tap-major over a contiguous output range (no per-output
+ * tap_range divisions; the compiler vectorises the stride-1/2 loops), the few
+ * edge outputs use pool_ref's per-output rule. Each output sees the same
+ * operations in the same order as pool_ref (max: `v > acc ? v : acc` from
+ * -inf; average: 0 + taps in ascending order, then one division), so the
+ * result is bit-identical to the reference (test_nn_kernels checks it).
+ */
+static void pool1d_fast(const aiecg__conv_geom *g, int is_max, int include_pad, const float *x, float *y) {
+    int64_t s = g->sw, d = g->dw, k = g->kw, p = g->pw, iw = g->iw, ow = g->ow;
+    int64_t lo = (p + s - 1) / s, last = iw - 1 + p - (k - 1) * d; /* interior: lo*s >= p, ox*s - p + (k-1)d < iw */
+    int64_t hi = last < 0 ? 0 : last / s + 1;
+    if (lo > ow) lo = ow;
+    if (hi > ow) hi = ow;
+    if (hi < lo) hi = lo;
+    for (int64_t c = 0; c < g->n * g->cin; c++) {
+        const float *xc = x + c * iw;
+        float *yc = y + c * ow;
+        for (int64_t ox = lo; ox < hi; ox++) yc[ox] = is_max ? -INFINITY : 0.0f;
+        for (int64_t t = 0; t < k; t++) {
+            const float *src = xc + lo * s - p + t * d;
+            float *dst = yc + lo;
+            int64_t nn = hi - lo;
+            if (is_max) {
+                if (s == 1)
+                    for (int64_t o = 0; o < nn; o++) { float v = src[o]; dst[o] = v > dst[o] ? v : dst[o]; }
+                else if (s == 2)
+                    for (int64_t o = 0; o < nn; o++) { float v = src[2 * o]; dst[o] = v > dst[o] ? v : dst[o]; }
+                else
+                    for (int64_t o = 0; o < nn; o++) { float v = src[o * s]; dst[o] = v > dst[o] ? v : dst[o]; }
+            } else {
+                if (s == 1)
+                    for (int64_t o = 0; o < nn; o++) dst[o] += src[o];
+                else if (s == 2)
+                    for (int64_t o = 0; o < nn; o++) dst[o] += src[2 * o];
+                else
+                    for (int64_t o = 0; o < nn; o++) dst[o] += src[o * s];
+            }
+        }
+        if (!is_max && hi > lo) {
+            float cnt = (float)k;
+            for (int64_t ox = lo; ox < hi; ox++) yc[ox] = yc[ox] / cnt;
+        }
+        /* edges: pool_ref's rule, output by output */
+        for (int64_t ox = 0; ox < ow; ox++) {
+            if (ox == lo && hi > lo) ox = hi;
+            if (ox >= ow) break;
+            int64_t k0, k1, q0, q1;
+            tap_range(ox, s, p, d, k, 0, iw, &k0, &k1);
+            tap_range(ox, s, p, d, k, -p, iw + p, &q0, &q1);
+            const float *row = xc + ox * s - p;
+            float acc = is_max ? -INFINITY : 0.0f;
+            for (int64_t t = k0; t < k1; t++) {
+                float v = row[t * d];
+                if (is_max) acc = v > acc ? v : acc;
+                else acc += v;
+            }
+            if (!is_max) {
+                int64_t cnt = include_pad ? q1 - q0 : k1 - k0;
+                acc = acc / (float)(cnt ? cnt : 1);
+            }
+            yc[ox] = acc;
+        }
+    }
+}
+
 /* Strides of `in` broadcast to rank r of `out` (0 on broadcast dims). */
 static void bcast_strides(const aiecg__nn_shape *in, const aiecg__nn_shape *out, int64_t *st) {
     int64_t s = 1;
@@ -398,7 +465,10 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         aiecg__conv_geom geo;
         aiecg_status st = aiecg__nn_conv_geom(n, xs, xs->d[1], 1, 1, 0, &geo, err);
         if (st) return st;
-        pool_ref(&geo, n->op == AIECG__OP_MAXPOOL, a->count_include_pad, px, py);
+        if (x->fast && geo.ih == 1 && geo.kh == 1 && geo.oh == 1 && geo.ph == 0)
+            pool1d_fast(&geo, n->op == AIECG__OP_MAXPOOL, a->count_include_pad, px, py);
+        else
+            pool_ref(&geo, n->op == AIECG__OP_MAXPOOL, a->count_include_pad, px, py);
         return AIECG_OK;
     }
     case AIECG__OP_GLOBAL_AVGPOOL:
@@ -499,8 +569,10 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         float *Y = py;
         int64_t nc = C ? aiecg__nn_numel(sh[n->in[2]].d, sh[n->in[2]].ndim) : 0;
         int row_bias = !C || (a->beta == 1.0f && nc == nn && sh[n->in[2]].d[sh[n->in[2]].ndim - 1] == nn);
-        if (x->fast && !a->trans_a && a->trans_b && a->alpha == 1.0f && row_bias && m <= 4) {
-            /* a few rows (batch 1 classifier head): dot products with 8 fixed partial sums */
+        if (x->fast && !a->trans_a && a->trans_b && a->alpha == 1.0f && row_bias &&
+            (m <= 4 || (double)nn * (double)k <= 1048576.0)) {
+            /* a few rows, or a classifier head of any batch (so a row's result never depends on the
+               batch size or split): dot products with 8 fixed partial sums */
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < nn; j++) {
                     const float *wr = B + j * k, *xr = A + i * k;
@@ -655,6 +727,33 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         int64_t s = 1;
         for (int i = r - 1; i >= 0; i--) { ist[i] = s; s *= xs->d[i]; }
         if (x->dt[yo] != AIECG__DT_F32) return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': Pad of int64", n->name);
+        if (x->fast && a->pad_mode == 0 && r >= 1) {
+            /* constant mode, row by row over the last axis: one copy + fills per row (same values) */
+            int64_t lin = xs->d[r - 1], lout = ys->d[r - 1], pb = pads[r - 1];
+            int64_t o0 = pb > 0 ? pb : 0, o1 = lin + pb < lout ? lin + pb : lout;
+            if (o1 < o0) o1 = o0;
+            for (int64_t row = 0; row * lout < ny; row++) {
+                float *q = (float *)py + row * lout;
+                int64_t off = 0, inside = 1;
+                for (int d = 0; d < r - 1; d++) {
+                    int64_t p = idx[d] - pads[d];
+                    if (p < 0 || p >= xs->d[d]) inside = 0;
+                    off += p * ist[d];
+                }
+                if (!inside || o1 == o0) {
+                    for (int64_t o = 0; o < lout; o++) q[o] = fill;
+                } else {
+                    for (int64_t o = 0; o < o0; o++) q[o] = fill;
+                    memcpy(q + o0, (const float *)px + off + (o0 - pb), (size_t)(o1 - o0) * sizeof(float));
+                    for (int64_t o = o1; o < lout; o++) q[o] = fill;
+                }
+                for (int d = r - 2; d >= 0; d--) {
+                    if (++idx[d] < ys->d[d]) break;
+                    idx[d] = 0;
+                }
+            }
+            return AIECG_OK;
+        }
         for (int64_t o = 0; o < ny; o++) {
             int64_t off = 0, inside = 1;
             for (int d = 0; d < r; d++) {

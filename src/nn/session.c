@@ -42,6 +42,7 @@ struct aiecg_session {
     int in_ndim;
     int64_t max_in[AIECG_NN_MAX_DIMS];
     double *prof; /* optional: seconds accumulated per node (bench only) */
+    int64_t sub_batch; /* records per pass through the graph (batch-separable graphs), else max batch */
 };
 
 void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds) {
@@ -210,8 +211,222 @@ static int cmp_span(const void *a, const void *b) {
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/*
+ * Arena plan for the shapes in sh: offsets off[] and slot sizes cap[] of every
+ * float intermediate (cap 0: not in the arena), the arena size and the largest
+ * per-node scratch. lv/sp are caller-provided work arrays of nt / nt+1 entries.
+ */
+static aiecg_status plan_arena(const aiecg__nn_graph *g, const aiecg__nn_shape *sh, const int32_t *dt, int fast,
+                               size_t *off, size_t *cap, live_rec *lv, span *sp, size_t *arena_out,
+                               size_t *scratch_out) {
+    size_t nt = (size_t)g->nt;
+    for (size_t i = 0; i < nt; i++) off[i] = cap[i] = 0;
+    /* Lifetimes of float intermediates. */
+    int nl = 0;
+    for (int i = 0; i < g->nt; i++) {
+        if (g->t[i].is_const || i == g->input || dt[i] != AIECG__DT_F32) continue;
+        lv[nl].t = i;
+        lv[nl].size = ((size_t)aiecg__nn_numel(sh[i].d, sh[i].ndim) * 4 + 63) & ~(size_t)63;
+        if (lv[nl].size == 0) lv[nl].size = 64;
+        lv[nl].first = -1;
+        lv[nl].last = -1;
+        nl++;
+    }
+    int *lidx = aiecg__calloc(nt, sizeof(int));
+    if (!lidx) return AIECG_ERR_NOMEM;
+    for (int i = 0; i < g->nt; i++) lidx[i] = -1;
+    for (int i = 0; i < nl; i++) lidx[lv[i].t] = i;
+    size_t scratch = 0;
+    for (int i = 0; i < g->nn; i++) {
+        const aiecg__nn_node *n = &g->n[i];
+        for (int k = 0; k < n->nout; k++)
+            if (n->out[k] >= 0 && lidx[n->out[k]] >= 0 && lv[lidx[n->out[k]]].first < 0)
+                lv[lidx[n->out[k]]].first = lv[lidx[n->out[k]]].last = i;
+        for (int k = 0; k < n->nin; k++)
+            if (n->in[k] >= 0 && lidx[n->in[k]] >= 0) lv[lidx[n->in[k]]].last = i;
+        size_t need = aiecg__nn_scratch_need(g, n, sh, fast);
+        if (need > scratch) scratch = need;
+    }
+    if (lidx[g->output] >= 0) lv[lidx[g->output]].last = g->nn;
+    aiecg__free(lidx);
+    qsort(lv, (size_t)nl, sizeof *lv, cmp_live);
+    size_t arena = 0;
+    for (int i = 0; i < nl; i++) {
+        int ns = 0;
+        for (int j = 0; j < i; j++)
+            if (!(lv[j].last < lv[i].first || lv[i].last < lv[j].first)) {
+                sp[ns].off = off[lv[j].t];
+                sp[ns].end = off[lv[j].t] + lv[j].size;
+                ns++;
+            }
+        qsort(sp, (size_t)ns, sizeof *sp, cmp_span);
+        size_t best = 0;
+        for (int j = 0; j < ns; j++) {
+            if (sp[j].off >= best + lv[i].size) break;
+            if (sp[j].end > best) best = sp[j].end;
+        }
+        off[lv[i].t] = best;
+        cap[lv[i].t] = lv[i].size;
+        if (best + lv[i].size > arena) arena = best + lv[i].size;
+    }
+    *arena_out = arena;
+    *scratch_out = scratch;
+    return AIECG_OK;
+}
+
+/*
+ * Records per pass. A fully convolutional ECG net at batch 16 has ~16x the
+ * activations of batch 1 (ecg12: 4.9 MB against 0.31 MB), which fall out of
+ * L2 between layers and made batch 16 slower per record than batch 1. When
+ * the graph treats records independently, a batch runs as consecutive
+ * sub-batches whose arena fits this budget (L2 is 1-2 MiB per core on
+ * current x86 and Arm server cores); results are the same bits as any other
+ * split (every kernel's per-element summation order ignores the batch).
+ */
+#define SUB_BATCH_BYTES ((size_t)1 << 20)
+
+/* The values of a constant int64 tensor (count in *cnt), or NULL. */
+static const int64_t *const_i64(const aiecg__nn_graph *g, int t, int64_t *cnt) {
+    if (t < 0 || !g->t[t].is_const || g->t[t].dtype != AIECG__DT_I64 || !g->t[t].data) return NULL;
+    *cnt = aiecg__nn_numel(g->t[t].dims, g->t[t].ndim < 0 ? 0 : g->t[t].ndim);
+    return g->t[t].data;
+}
+
+static int norm_axis0(int64_t ax, int r) { return (ax < 0 ? ax + r : ax) == 0; }
+
+/*
+ * 1 when no node mixes, reorders or reduces records (dim 0), judged on the
+ * shapes at batch 2 (s2) and 3 (s3): every float intermediate has dim 0 equal
+ * to the batch in both, and each op is one whose output record b depends only
+ * on input record b (per-op rules below; unknown ops: 0).
+ */
+static int batch_separable(const aiecg__nn_graph *g, const aiecg__nn_shape *s2, const aiecg__nn_shape *s3,
+                           const int32_t *dt) {
+    for (int i = 0; i < g->nt; i++) {
+        if (g->t[i].is_const || dt[i] != AIECG__DT_F32) continue;
+        if (s2[i].ndim < 1 || s2[i].d[0] != 2 || s3[i].ndim != s2[i].ndim || s3[i].d[0] != 3) return 0;
+    }
+    for (int i = 0; i < g->nn; i++) {
+        const aiecg__nn_node *n = &g->n[i];
+        const aiecg__nn_attr *a = &n->a;
+        if (n->nout < 1 || n->out[0] < 0) return 0;
+        int y = n->out[0], r = s2[y].ndim;
+        if (dt[y] == AIECG__DT_I64) continue; /* shape arithmetic: re-evaluated per pass */
+        for (int k = 1; k < n->nout; k++)
+            if (n->out[k] >= 0) return 0;
+        int64_t cnt = 0;
+        const int64_t *v;
+        switch (n->op) {
+        case AIECG__OP_CONV: case AIECG__OP_CONV_TRANSPOSE: case AIECG__OP_BATCHNORM:
+        case AIECG__OP_MAXPOOL: case AIECG__OP_AVGPOOL: case AIECG__OP_GLOBAL_AVGPOOL:
+        case AIECG__OP_GLOBAL_MAXPOOL:
+        case AIECG__OP_RELU: case AIECG__OP_LEAKY_RELU: case AIECG__OP_ELU: case AIECG__OP_SELU:
+        case AIECG__OP_SIGMOID: case AIECG__OP_HARD_SIGMOID: case AIECG__OP_HARD_SWISH: case AIECG__OP_TANH:
+        case AIECG__OP_CLIP: case AIECG__OP_EXP: case AIECG__OP_LOG: case AIECG__OP_SQRT: case AIECG__OP_NEG:
+        case AIECG__OP_ABS: case AIECG__OP_RECIPROCAL: case AIECG__OP_SOFTPLUS: case AIECG__OP_SOFTSIGN:
+        case AIECG__OP_ERF: case AIECG__OP_FLOOR: case AIECG__OP_CEIL: case AIECG__OP_IDENTITY:
+        case AIECG__OP_DROPOUT: case AIECG__OP_CAST: case AIECG__OP_FLATTEN: case AIECG__OP_RESHAPE:
+        case AIECG__OP_SQUEEZE: case AIECG__OP_UNSQUEEZE: case AIECG__OP_REDUCE_MEAN: case AIECG__OP_REDUCE_MAX:
+        case AIECG__OP_REDUCE_SUM: case AIECG__OP_CONSTANT_OF_SHAPE:
+            /* per-record by definition, or (reshapes, reductions) by the dim-0 rule above */
+            if (n->in[0] < 0 || g->t[n->in[0]].is_const) return 0;
+            break;
+        case AIECG__OP_SOFTMAX: case AIECG__OP_LOG_SOFTMAX:
+            if (norm_axis0(a->axis, r)) return 0;
+            break;
+        case AIECG__OP_CONCAT: case AIECG__OP_GATHER:
+            if (norm_axis0(a->axis, r)) return 0;
+            if (n->op == AIECG__OP_GATHER && g->t[n->in[0]].is_const) return 0;
+            break;
+        case AIECG__OP_TRANSPOSE:
+            if (a->nperm < 1 || a->perm[0] != 0) return 0;
+            break;
+        case AIECG__OP_PAD:
+            v = const_i64(g, n->in[1], &cnt);
+            if (!v || cnt != 2 * r || v[0] != 0 || v[r] != 0) return 0;
+            break;
+        case AIECG__OP_SLICE:
+            v = const_i64(g, n->nin > 3 ? n->in[3] : -1, &cnt);
+            if (!v) return 0; /* no axes: the first starts entry slices dim 0 */
+            for (int64_t k = 0; k < cnt; k++)
+                if (norm_axis0(v[k], r)) return 0;
+            break;
+        case AIECG__OP_GEMM:
+            if (a->trans_a || !g->t[n->in[1]].is_const) return 0;
+            if (n->nin > 2 && n->in[2] >= 0 && !(g->t[n->in[2]].is_const && (s2[n->in[2]].ndim < 2 || s2[n->in[2]].d[0] == 1)))
+                return 0;
+            break;
+        case AIECG__OP_MATMUL:
+            if (!g->t[n->in[1]].is_const || s2[n->in[1]].ndim > 2 || s2[n->in[0]].ndim < 2) return 0;
+            break;
+        case AIECG__OP_ADD: case AIECG__OP_SUB: case AIECG__OP_MUL: case AIECG__OP_DIV: case AIECG__OP_POW:
+        case AIECG__OP_MAX: case AIECG__OP_MIN: case AIECG__OP_PRELU:
+        case AIECG__OP_EXPAND:
+            for (int k = 0; k < n->nin; k++) {
+                int t = n->in[k];
+                if (t < 0 || dt[t] != AIECG__DT_F32) continue;
+                if (g->t[t].is_const ? !(s2[t].ndim < r || s2[t].d[0] == 1) : s2[t].ndim != r) return 0;
+            }
+            if (n->op == AIECG__OP_EXPAND && g->t[n->in[0]].is_const) return 0;
+            break;
+        default:
+            return 0;
+        }
+        if (a->has_residual && (g->t[n->in[n->nin - 1]].is_const || s2[n->in[n->nin - 1]].ndim != r)) return 0;
+    }
+    return 1;
+}
+
+/* *sb = records per pass (0: run the batch whole). */
+static aiecg_status choose_sub_batch(const aiecg__nn_graph *g, const aiecg_session *s, size_t budget, live_rec *lv,
+                                     span *sp, int64_t *sb, aiecg_error *err) {
+    (void)err;
+    *sb = 0;
+    size_t nt = (size_t)g->nt;
+    aiecg__nn_shape *s1 = aiecg__calloc(nt, sizeof *s1), *s2 = aiecg__calloc(nt, sizeof *s2),
+                    *s3 = aiecg__calloc(nt, sizeof *s3);
+    int32_t *dt = aiecg__calloc(nt, sizeof *dt);
+    size_t *off = aiecg__calloc(nt, sizeof *off), *cap = aiecg__calloc(nt, sizeof *cap);
+    aiecg_status st = AIECG_OK;
+    int64_t d[AIECG_NN_MAX_DIMS];
+    memcpy(d, s->max_in, sizeof d);
+    if (!s1 || !s2 || !s3 || !dt || !off || !cap) {
+        st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
+        goto done;
+    }
+    d[0] = 2;
+    if (aiecg__nn_infer_all(g, d, s->in_ndim, s2, dt, NULL) != AIECG_OK) goto done;
+    d[0] = 3;
+    if (aiecg__nn_infer_all(g, d, s->in_ndim, s3, dt, NULL) != AIECG_OK) goto done;
+    if (!batch_separable(g, s2, s3, dt)) goto done;
+    d[0] = 1;
+    if (aiecg__nn_infer_all(g, d, s->in_ndim, s1, dt, NULL) != AIECG_OK) goto done;
+    size_t arena1 = 0, scratch1 = 0;
+    if (plan_arena(g, s1, dt, s->fast, off, cap, lv, sp, &arena1, &scratch1) != AIECG_OK) {
+        st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
+        goto done;
+    }
+    size_t per = arena1 ? arena1 : 1;
+    int64_t n = (int64_t)(budget / per);
+    *sb = n < 1 ? 1 : n > s->max_in[0] ? s->max_in[0] : n;
+done:
+    aiecg__free(s1);
+    aiecg__free(s2);
+    aiecg__free(s3);
+    aiecg__free(dt);
+    aiecg__free(off);
+    aiecg__free(cap);
+    return st;
+}
 aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options *opt,
                                aiecg_session **out, aiecg_error *err) {
+    return aiecg__nn_session_new_budget(m, opt, SUB_BATCH_BYTES, out, err);
+}
+
+int64_t aiecg__nn_session_sub_batch(const aiecg_session *s) { return s ? s->sub_batch : 0; }
+
+aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_session_options *opt, size_t budget,
+                                          aiecg_session **out, aiecg_error *err) {
     if (!m || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_new: NULL argument");
     *out = NULL;
     aiecg_session_options o = opt ? *opt : aiecg_session_options_default();
@@ -261,56 +476,25 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
         aiecg__error_prefix(err, "planning for the largest input");
         goto fail;
     }
-    /* Lifetimes of float intermediates. */
-    int nl = 0;
-    for (int i = 0; i < g->nt; i++) {
-        if (g->t[i].is_const || i == g->input || s->dt[i] != AIECG__DT_F32) continue;
-        lv[nl].t = i;
-        lv[nl].size = ((size_t)aiecg__nn_numel(s->sh[i].d, s->sh[i].ndim) * 4 + 63) & ~(size_t)63;
-        if (lv[nl].size == 0) lv[nl].size = 64;
-        lv[nl].first = -1;
-        lv[nl].last = -1;
-        nl++;
+    /* Batch-separable graphs run in sub-batches whose activations stay in cache; the arena is planned for one. */
+    s->sub_batch = s->max_in[0];
+    if (s->in_ndim >= 1 && in->dims[0] < 0 && s->max_in[0] > 1) {
+        int64_t sb = 0;
+        st = choose_sub_batch(g, s, budget, lv, sp, &sb, err);
+        if (st) goto fail;
+        if (sb >= 1 && sb < s->max_in[0]) {
+            int64_t d[AIECG_NN_MAX_DIMS];
+            memcpy(d, s->max_in, sizeof d);
+            d[0] = sb;
+            st = infer_all(g, d, s->in_ndim, s->sh, s->dt, s->ptr, s->ival, err);
+            if (st) goto fail;
+            s->sub_batch = sb;
+        }
     }
-    int *lidx = aiecg__calloc(nt, sizeof(int));
-    if (!lidx) {
+    size_t arena = 0, scratch = 0;
+    if (plan_arena(g, s->sh, s->dt, s->fast, s->off, s->cap, lv, sp, &arena, &scratch) != AIECG_OK) {
         st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session");
         goto fail;
-    }
-    for (int i = 0; i < g->nt; i++) lidx[i] = -1;
-    for (int i = 0; i < nl; i++) lidx[lv[i].t] = i;
-    size_t scratch = 0;
-    for (int i = 0; i < g->nn; i++) {
-        const aiecg__nn_node *n = &g->n[i];
-        for (int k = 0; k < n->nout; k++)
-            if (n->out[k] >= 0 && lidx[n->out[k]] >= 0 && lv[lidx[n->out[k]]].first < 0)
-                lv[lidx[n->out[k]]].first = lv[lidx[n->out[k]]].last = i;
-        for (int k = 0; k < n->nin; k++)
-            if (n->in[k] >= 0 && lidx[n->in[k]] >= 0) lv[lidx[n->in[k]]].last = i;
-        size_t need = aiecg__nn_scratch_need(g, n, s->sh, s->fast);
-        if (need > scratch) scratch = need;
-    }
-    if (lidx[g->output] >= 0) lv[lidx[g->output]].last = g->nn;
-    aiecg__free(lidx);
-    qsort(lv, (size_t)nl, sizeof *lv, cmp_live);
-    size_t arena = 0;
-    for (int i = 0; i < nl; i++) {
-        int ns = 0;
-        for (int j = 0; j < i; j++)
-            if (!(lv[j].last < lv[i].first || lv[i].last < lv[j].first)) {
-                sp[ns].off = s->off[lv[j].t];
-                sp[ns].end = s->off[lv[j].t] + lv[j].size;
-                ns++;
-            }
-        qsort(sp, (size_t)ns, sizeof *sp, cmp_span);
-        size_t best = 0;
-        for (int j = 0; j < ns; j++) {
-            if (sp[j].off >= best + lv[i].size) break;
-            if (sp[j].end > best) best = sp[j].end;
-        }
-        s->off[lv[i].t] = best;
-        s->cap[lv[i].t] = lv[i].size;
-        if (best + lv[i].size > arena) arena = best + lv[i].size;
     }
     if (arena > MAX_ARENA_BYTES || scratch > MAX_ARENA_BYTES / sizeof(float)) {
         st = aiecg__error_set(err, AIECG_ERR_LIMIT, "session arena of %zu bytes (+ %zu scratch floats) exceeds the %zu-byte limit", arena, scratch,
@@ -325,7 +509,8 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
         st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session arena (%zu bytes)", arena);
         goto fail;
     }
-    for (int i = 0; i < nl; i++) s->ptr[lv[i].t] = s->arena + s->off[lv[i].t];
+    for (int i = 0; i < g->nt; i++)
+        if (s->cap[i]) s->ptr[i] = s->arena + s->off[i];
     aiecg__free(lv);
     aiecg__free(sp);
     *out = s;
@@ -357,30 +542,13 @@ size_t aiecg__nn_session_arena_bytes(const aiecg_session *s) {
     return s ? s->arena_size + s->scratch_floats * sizeof(float) : 0;
 }
 
-aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64_t *in_dims,
-                               int in_ndim, float *out, size_t out_cap,
-                               int64_t out_dims[AIECG_NN_MAX_DIMS], int *out_ndim,
-                               aiecg_error *err) {
-    if (!s || !input || !in_dims || !out)
-        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_run: NULL argument");
+/* One pass of the graph over input of shape dims (a whole batch or a sub-batch). */
+static aiecg_status run_pass(aiecg_session *s, const float *input, const int64_t *dims, int nd, aiecg_error *err) {
     const aiecg__nn_graph *g = &s->m->g;
-    const aiecg__nn_tensor *in = &g->t[g->input];
-    if (in_ndim != s->in_ndim)
-        return aiecg__error_set(err, AIECG_ERR_SHAPE, "input rank %d, model expects %d", in_ndim, s->in_ndim);
-    for (int i = 0; i < in_ndim; i++) {
-        if (in->dims[i] >= 0 && in_dims[i] != in->dims[i])
-            return aiecg__error_set(err, AIECG_ERR_SHAPE, "input dim %d is %lld, model expects %lld", i,
-                                    (long long)in_dims[i], (long long)in->dims[i]);
-        if (in_dims[i] < 1 || in_dims[i] > s->max_in[i])
-            return aiecg__error_set(err, AIECG_ERR_SHAPE,
-                                    "input dim %d is %lld; session planned for 1..%lld (raise max_batch/max_length)",
-                                    i, (long long)in_dims[i], (long long)s->max_in[i]);
-    }
-    atomic_store(&s->cancel, 0);
     aiecg__nn_shape *sh = s->sh;
     /* constants keep their shapes from planning; the input and intermediates are re-inferred */
-    sh[g->input].ndim = in_ndim;
-    for (int i = 0; i < in_ndim; i++) sh[g->input].d[i] = in_dims[i];
+    sh[g->input].ndim = nd;
+    for (int i = 0; i < nd; i++) sh[g->input].d[i] = dims[i];
     s->ptr[g->input] = (void *)(uintptr_t)input;
     aiecg__nn_exec x = {0};
     x.g = g;
@@ -405,6 +573,9 @@ aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64
         int y = n->out[0];
         size_t bytes = (size_t)aiecg__nn_numel(sh[y].d, sh[y].ndim) * (s->dt[y] == AIECG__DT_I64 ? 8 : 4);
         size_t cap = s->dt[y] == AIECG__DT_I64 ? IVAL_SLOTS * 8 : s->cap[y];
+        for (int k = 1; k < n->nout; k++) /* further outputs (LSTM Y_h, Y_c) are float */
+            if (n->out[k] >= 0 && (size_t)aiecg__nn_numel(sh[n->out[k]].d, sh[n->out[k]].ndim) * 4 > s->cap[n->out[k]])
+                bytes = (size_t)-1;
         if (bytes > cap || aiecg__nn_scratch_need(g, n, sh, s->fast) > s->scratch_floats) {
             st = aiecg__error_set(err, AIECG_ERR_SHAPE, "node '%s' (%s): output larger than planned", n->name,
                                   aiecg__nn_op_names[n->op]);
@@ -416,16 +587,55 @@ aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64
         if (st) break;
     }
     s->ptr[g->input] = NULL;
-    if (st) return st;
-    const aiecg__nn_shape *ys = &sh[g->output];
-    size_t ny = (size_t)aiecg__nn_numel(ys->d, ys->ndim);
-    if (ny > out_cap)
-        return aiecg__error_set(err, AIECG_ERR_LIMIT, "output has %zu values, buffer holds %zu", ny, out_cap);
-    if (s->dt[g->output] == AIECG__DT_F32) memcpy(out, s->ptr[g->output], ny * sizeof(float));
-    else
-        for (size_t i = 0; i < ny; i++) out[i] = (float)((const int64_t *)s->ptr[g->output])[i];
-    if (out_dims)
+    return st;
+}
+
+aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64_t *in_dims,
+                               int in_ndim, float *out, size_t out_cap,
+                               int64_t out_dims[AIECG_NN_MAX_DIMS], int *out_ndim,
+                               aiecg_error *err) {
+    if (!s || !input || !in_dims || !out)
+        return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_run: NULL argument");
+    const aiecg__nn_graph *g = &s->m->g;
+    const aiecg__nn_tensor *in = &g->t[g->input];
+    if (in_ndim != s->in_ndim)
+        return aiecg__error_set(err, AIECG_ERR_SHAPE, "input rank %d, model expects %d", in_ndim, s->in_ndim);
+    for (int i = 0; i < in_ndim; i++) {
+        if (in->dims[i] >= 0 && in_dims[i] != in->dims[i])
+            return aiecg__error_set(err, AIECG_ERR_SHAPE, "input dim %d is %lld, model expects %lld", i,
+                                    (long long)in_dims[i], (long long)in->dims[i]);
+        if (in_dims[i] < 1 || in_dims[i] > s->max_in[i])
+            return aiecg__error_set(err, AIECG_ERR_SHAPE,
+                                    "input dim %d is %lld; session planned for 1..%lld (raise max_batch/max_length)",
+                                    i, (long long)in_dims[i], (long long)s->max_in[i]);
+    }
+    atomic_store(&s->cancel, 0);
+    /* batch-separable graphs: consecutive sub-batches of s->sub_batch records (same bits as one pass) */
+    int64_t nb = in_dims[0], sb = s->sub_batch >= 1 && s->sub_batch < nb ? s->sub_batch : nb;
+    size_t rec_in = (size_t)aiecg__nn_numel(in_dims + 1, in_ndim - 1), per_out = 0;
+    int64_t d[AIECG_NN_MAX_DIMS];
+    memcpy(d, in_dims, (size_t)in_ndim * sizeof *d);
+    const aiecg__nn_shape *ys = &s->sh[g->output];
+    for (int64_t b0 = 0; b0 < nb; b0 += sb) {
+        d[0] = nb - b0 < sb ? nb - b0 : sb;
+        aiecg_status st = run_pass(s, input + (size_t)b0 * rec_in, d, in_ndim, err);
+        if (st) return st;
+        size_t ny = (size_t)aiecg__nn_numel(ys->d, ys->ndim);
+        if (b0 == 0) {
+            size_t total = sb < nb ? ny / (size_t)d[0] * (size_t)nb : ny;
+            if (total > out_cap)
+                return aiecg__error_set(err, AIECG_ERR_LIMIT, "output has %zu values, buffer holds %zu", total, out_cap);
+            per_out = ny / (size_t)d[0];
+        }
+        float *o = out + (size_t)b0 * per_out;
+        if (s->dt[g->output] == AIECG__DT_F32) memcpy(o, s->ptr[g->output], ny * sizeof(float));
+        else
+            for (size_t i = 0; i < ny; i++) o[i] = (float)((const int64_t *)s->ptr[g->output])[i];
+    }
+    if (out_dims) {
         for (int i = 0; i < ys->ndim; i++) out_dims[i] = ys->d[i];
+        if (ys->ndim > 0) out_dims[0] = sb < nb ? nb : ys->d[0];
+    }
     if (out_ndim) *out_ndim = ys->ndim;
     return AIECG_OK;
 }
