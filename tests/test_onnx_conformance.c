@@ -5,8 +5,9 @@
  * runtime input and output are float32, on the generic and the fast kernel
  * paths, and compares with the expected output (|got - want| <= 1e-5 +
  * 1e-3 |want|, the tolerance ONNX's own backend test uses for float).
- * Graph inputs after the first are bound as constants from their .pb files;
- * cases with more than one graph output are skipped. Prints
+ * Graph inputs after the first are bound as constants from their .pb files
+ * (int32 ones as int64, the IR's integer type); a case with several graph
+ * outputs runs once per output and passes only if all of them do. Prints
  * "conformance: N cases run, N passed, N skipped (unsupported)"; fails if any
  * case that runs fails.
  */
@@ -38,6 +39,23 @@ static int tensor_data(const Onnx__TensorProto *t, void **out, int64_t *ne) {
     for (size_t i = 0; i < t->n_dims; i++) n *= t->dims[i];
     *ne = n;
     int dt = t->data_type;
+    if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) { /* e.g. LSTM sequence_lens: the IR holds int64 */
+        int64_t *q = aiecg__aligned_alloc((size_t)(n ? n : 1) * 8);
+        if (!q) return 0;
+        int ok = 1;
+        if (t->has_raw_data && t->raw_data.len == (size_t)n * 4)
+            for (int64_t i = 0; i < n; i++) {
+                int32_t v;
+                memcpy(&v, t->raw_data.data + (size_t)i * 4, 4);
+                q[i] = v;
+            }
+        else if (!t->has_raw_data && t->n_int32_data == (size_t)n)
+            for (int64_t i = 0; i < n; i++) q[i] = t->int32_data[i];
+        else ok = 0;
+        if (!ok) { aiecg__aligned_free(q); return 0; }
+        *out = q;
+        return AIECG__DT_I64;
+    }
     if (dt != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && dt != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) return 0;
     size_t es = dt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ? 4 : 8;
     void *p = aiecg__aligned_alloc((size_t)(n ? n : 1) * es);
@@ -63,20 +81,9 @@ static int close_enough(float got, float want) {
     return fabsf(got - want) <= 1e-5f + 1e-3f * fabsf(want);
 }
 
-/* 1 pass, 0 fail, -1 skip */
-static int run_case(const char *dir, const char *name) {
+/* Output `oi` (named oname) of one case: 1 pass, 0 fail, -1 skip. Takes ownership of data. */
+static int run_output(const char *dir, const char *name, uint8_t *data, size_t len, int oi, const char *oname) {
     char path[2048];
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (aiecg__read_file(path, (size_t)1 << 30, &data, &len, NULL) != AIECG_OK) return -1;
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
-    int nout = mp && mp->graph ? (int)mp->graph->n_output : 0;
-    if (mp) onnx__model_proto__free_unpacked(mp, NULL);
-    if (nout != 1) {
-        aiecg__free(data);
-        return -1;
-    }
     aiecg_model *m = aiecg__calloc(1, sizeof *m);
     aiecg_error err;
     aiecg_error_clear(&err);
@@ -91,6 +98,8 @@ static int run_case(const char *dir, const char *name) {
     }
     aiecg__nn_graph *g = &m->g;
     if (g->t[g->input].dtype != AIECG__DT_F32) goto done;
+    g->output = aiecg__nn_find_tensor(g, oname); /* the engine computes one graph output per model */
+    if (g->output < 0 || g->output == g->input || g->t[g->output].is_const) goto done;
     /* bind further graph inputs as constants, in declaration order */
     char *produced = aiecg__calloc((size_t)g->nt + 1, 1);
     for (int i = 0; i < g->nn; i++)
@@ -120,7 +129,7 @@ static int run_case(const char *dir, const char *name) {
     if (bad) goto done;
     snprintf(path, sizeof path, "%s/test_data_set_0/input_0.pb", dir);
     tin = read_tensor(path);
-    snprintf(path, sizeof path, "%s/test_data_set_0/output_0.pb", dir);
+    snprintf(path, sizeof path, "%s/test_data_set_0/output_%d.pb", dir, oi);
     tout = read_tensor(path);
     int64_t nx = 0, ny = 0;
     void *px = NULL, *py = NULL;
@@ -192,6 +201,32 @@ done:
     aiecg__aligned_free(want);
     free(got);
     aiecg_model_free(m);
+    return result;
+}
+
+/*
+ * A case with several graph outputs (LSTM Y and Y_h, say) runs once per
+ * output, each time with that output as the model's one output; it passes
+ * only if every output runs and passes.
+ */
+static int run_case(const char *dir, const char *name) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (aiecg__read_file(path, (size_t)1 << 30, &data, &len, NULL) != AIECG_OK) return -1;
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
+    int nout = mp && mp->graph ? (int)mp->graph->n_output : 0;
+    int result = nout > 0 ? 1 : -1;
+    for (int oi = 0; oi < nout && result == 1; oi++) {
+        uint8_t *copy = aiecg__malloc(len ? len : 1);
+        if (!copy) { result = 0; break; }
+        memcpy(copy, data, len);
+        int r = run_output(dir, name, copy, len, oi, mp->graph->output[oi]->name);
+        if (r != 1) result = r;
+    }
+    if (mp) onnx__model_proto__free_unpacked(mp, NULL);
+    aiecg__free(data);
     return result;
 }
 

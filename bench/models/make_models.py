@@ -11,8 +11,16 @@ Networks (weights random, BatchNorm statistics randomised so folding matters):
   seresnet  ResNet blocks with squeeze-and-excitation (Hu et al. 2018).
   inception inception1d blocks (Strodthoff et al. 2021, after InceptionTime):
             bottleneck + k 39/19/9 convs + max-pool branch, concatenated.
+  crnn      convolutional front-end (stride 4) + bidirectional LSTM or GRU
+            over the downsampled time axis + linear head on the mean and last
+            hidden states (the CRNN family of ECG classifiers, e.g. Zihlmann
+            et al. 2017, CinC "Convolutional recurrent neural networks for
+            electrocardiogram classification").
 Usage:
   make_models.py --small OUTDIR   small variants for tests (< 2 MB each)
+  make_models.py --rnn OUTDIR     LSTM / GRU test models (< 300 KB each) with
+                                  two input/output pairs each (batch 3 x 1000
+                                  samples, batch 1 x 600 samples)
   make_models.py --bench OUTDIR   full-size variants for bench/run_ort_bench.sh
 """
 import os
@@ -190,6 +198,240 @@ class Inception1d(nn.Module):
         return self.fc(x)
 
 
+class CRNN(nn.Module):
+    def __init__(self, cell="lstm", cin=12, c=16, hidden=24, layers=1, ncls=5):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, c, 7, stride=2, padding=3, bias=False)
+        self.bn = nn.BatchNorm1d(c)
+        self.conv2 = nn.Conv1d(c, c, 5, stride=2, padding=2)
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = rnn(c, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(4 * hidden, ncls)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        x = torch.relu(self.conv2(x))          # [N, c, T/4]
+        y, _ = self.rnn(x.transpose(1, 2))     # [N, T/4, 2 hidden]
+        x = torch.cat([torch.mean(y, 1), y[:, -1, :]], 1)
+        return self.fc(x)
+
+
+def export_rnn(model, path, opset):
+    """Dynamic batch and length; saves (3 x 12 x 1000) as .in/.out and (1 x 12 x 600) as .in2/.out2."""
+    model.eval()
+    rand_bn(model)
+    x = torch.randn(3, 12, 1000)
+    x2 = torch.randn(1, 12, 600)
+    with torch.no_grad():
+        y = model(x)
+        y2 = model(x2)
+    torch.onnx.export(model, x, path + ".onnx", opset_version=opset, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch", 2: "length"}, "y": {0: "batch"}})
+    np.save(path + ".in.npy", x.numpy().astype(np.float32))
+    np.save(path + ".out.npy", y.numpy().astype(np.float32))
+    np.save(path + ".in2.npy", x2.numpy().astype(np.float32))
+    np.save(path + ".out2.npy", y2.numpy().astype(np.float32))
+    print(path, "params", sum(p.numel() for p in model.parameters()), "bytes", os.path.getsize(path + ".onnx"))
+
+
+# ---- single-node LSTM / GRU / RNN cases with an independent float64 reference ----
+ACT_USES = {"Affine": (1.0, 0.0), "LeakyRelu": (0.01, None), "ThresholdedRelu": (1.0, None),
+            "ScaledTanh": (1.0, 1.0), "HardSigmoid": (0.2, 0.5), "Elu": (1.0, None)}
+
+
+def np_act(name, x, a, b):
+    if name == "Sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    if name == "Tanh":
+        return np.tanh(x)
+    if name == "Relu":
+        return np.maximum(x, 0.0)
+    if name == "Affine":
+        return a * x + b
+    if name == "LeakyRelu":
+        return np.where(x >= 0, x, a * x)
+    if name == "ThresholdedRelu":
+        return np.where(x > a, x, 0.0)
+    if name == "ScaledTanh":
+        return a * np.tanh(b * x)
+    if name == "HardSigmoid":
+        return np.clip(a * x + b, 0.0, 1.0)
+    if name == "Elu":
+        return np.where(x >= 0, x, a * (np.exp(x) - 1.0))
+    if name == "Softsign":
+        return x / (1.0 + np.abs(x))
+    if name == "Softplus":
+        return np.log1p(np.exp(x))
+    raise ValueError(name)
+
+
+def rnn_reference(op, X, W, R, B, lens, h0, c0, P, H, direction, layout, clip, coupled, lbr, acts, alphas, betas):
+    """ONNX LSTM/GRU/RNN in float64, written from Operators.md independently of ops_rnn.c."""
+    X = X.astype(np.float64)
+    if layout:
+        X = X.transpose(1, 0, 2)
+    T, NB, _ = X.shape
+    D = 2 if direction == "bidirectional" else 1
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+    per = {"LSTM": 3, "GRU": 2, "RNN": 1}[op]
+    if h0 is not None and layout:
+        h0 = h0.transpose(1, 0, 2)
+    if c0 is not None and layout:
+        c0 = c0.transpose(1, 0, 2)
+    ia = ib = 0
+    fs = []
+    for name in acts:
+        a, b = 0.0, 0.0
+        if name in ACT_USES:
+            a, b = ACT_USES[name]
+            if alphas is not None and ia < len(alphas):
+                a = alphas[ia]
+                ia += 1
+            if b is not None and betas is not None and ib < len(betas):
+                b = betas[ib]
+                ib += 1
+        fs.append((name, np.float64(np.float32(a)), np.float64(np.float32(b if b is not None else 0.0))))
+    Y = np.zeros((T, D, NB, H))
+    Yh = np.zeros((D, NB, H))
+    Yc = np.zeros((D, NB, H))
+    cl = (lambda v: np.clip(v, -clip, clip)) if clip else (lambda v: v)
+    for d in range(D):
+        f, g, hh = [fs[d * per + k] if k < per else None for k in range(3)]
+        act = lambda spec, v: np_act(spec[0], v, spec[1], spec[2])
+        rev = direction == "reverse" or d == 1
+        Wd, Rd = W[d].astype(np.float64), R[d].astype(np.float64)
+        Wb = B[d, :G * H].astype(np.float64) if B is not None else np.zeros(G * H)
+        Rb = B[d, G * H:].astype(np.float64) if B is not None else np.zeros(G * H)
+        for b in range(NB):
+            h = h0[d, b].astype(np.float64) if h0 is not None else np.zeros(H)
+            c = c0[d, b].astype(np.float64) if c0 is not None else np.zeros(H)
+            L = int(lens[b]) if lens is not None else T
+            for t in (reversed(range(L)) if rev else range(L)):
+                x = X[t, b]
+                if op == "LSTM":
+                    z = Wd @ x + Rd @ h + Wb + Rb
+                    gi, go, gf, gc = z[:H], z[H:2 * H], z[2 * H:3 * H], z[3 * H:]
+                    if P is not None:
+                        gi = gi + P[d, :H] * c
+                        gf = gf + P[d, 2 * H:] * c
+                    i = act(f, cl(gi))
+                    fg = 1.0 - i if coupled else act(f, cl(gf))
+                    c = fg * c + i * act(g, cl(gc))
+                    if P is not None:
+                        go = go + P[d, H:2 * H] * c
+                    h = act(f, cl(go)) * act(hh, c)
+                elif op == "GRU":
+                    zx = Wd @ x + Wb
+                    zh = Rd[:2 * H] @ h + Rb[:2 * H]
+                    zg = act(f, cl(zx[:H] + zh[:H]))
+                    rg = act(f, cl(zx[H:2 * H] + zh[H:2 * H]))
+                    if lbr:
+                        cand = zx[2 * H:] + rg * (Rd[2 * H:] @ h + Rb[2 * H:])
+                    else:
+                        cand = zx[2 * H:] + Rd[2 * H:] @ (rg * h) + Rb[2 * H:]
+                    h = (1.0 - zg) * act(g, cl(cand)) + zg * h
+                else:
+                    h = act(f, cl(Wd @ x + Rd @ h + Wb + Rb))
+                Y[t, d, b] = h
+            Yh[d, b] = h
+            Yc[d, b] = c
+    if layout:
+        Y, Yh, Yc = Y.transpose(2, 0, 1, 3), Yh.transpose(1, 0, 2), Yc.transpose(1, 0, 2)
+    outs = [Y, Yh] + ([Yc] if op == "LSTM" else [])
+    return [o.astype(np.float32) for o in outs]
+
+
+RNN_CASES = [
+    # name, op, T, B, I, H, direction, layout, extras
+    ("lstm_bidir_full", "LSTM", 5, 3, 4, 3, "bidirectional", 0,
+     dict(bias=True, lens=[5, 2, 0], h0=True, c0=True, P=True)),
+    ("lstm_rev_clip_coupled", "LSTM", 6, 2, 3, 4, "reverse", 1,
+     dict(bias=True, clip=0.7, coupled=1, acts=["HardSigmoid", "ScaledTanh", "Softsign"],
+          alphas=[0.3, 1.2], betas=[0.6, 0.8])),
+    ("gru_fwd_layout1", "GRU", 7, 2, 3, 5, "forward", 1, dict(bias=True, lens=[4, 7], h0=True)),
+    ("gru_bidir_lbr_clip", "GRU", 4, 3, 2, 3, "bidirectional", 0,
+     dict(bias=True, lbr=1, clip=1.0, acts=["Sigmoid", "Tanh", "HardSigmoid", "Elu"], alphas=[0.25, 0.9],
+          betas=[0.45])),
+    ("rnn_bidir_relu", "RNN", 5, 2, 3, 4, "bidirectional", 0,
+     dict(bias=True, lens=[3, 5], acts=["Relu", "LeakyRelu"], alphas=[0.2])),
+    ("rnn_rev_affine", "RNN", 4, 1, 2, 3, "reverse", 1,
+     dict(h0=True, acts=["Affine"], alphas=[0.5], betas=[0.1])),
+]
+
+
+def export_rnn_cases(out):
+    """One node per case; graph outputs Y, Y_h (, Y_c); .out.npy is their concatenation, flattened."""
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    rng = np.random.RandomState(4)
+    for name, op, T, NB, I, H, direction, layout, ex in RNN_CASES:
+        D = 2 if direction == "bidirectional" else 1
+        G = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+        X = rng.uniform(-1, 1, (NB, T, I) if layout else (T, NB, I)).astype(np.float32)
+        W = rng.uniform(-0.6, 0.6, (D, G * H, I)).astype(np.float32)
+        R = rng.uniform(-0.6, 0.6, (D, G * H, H)).astype(np.float32)
+        hs = (NB, D, H) if layout else (D, NB, H)
+        B = rng.uniform(-0.3, 0.3, (D, 2 * G * H)).astype(np.float32) if ex.get("bias") else None
+        lens = np.array(ex["lens"], dtype=np.int32) if "lens" in ex else None
+        h0 = rng.uniform(-0.5, 0.5, hs).astype(np.float32) if ex.get("h0") else None
+        c0 = rng.uniform(-0.5, 0.5, hs).astype(np.float32) if ex.get("c0") else None
+        P = rng.uniform(-0.5, 0.5, (D, 3 * H)).astype(np.float32) if ex.get("P") else None
+        per = {"LSTM": 3, "GRU": 2, "RNN": 1}[op]
+        acts = ex.get("acts") or ({"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"],
+                                   "RNN": ["Tanh"]}[op] * D)
+        assert len(acts) == per * D
+        outs = rnn_reference(op, X, W, R, B, lens, h0, c0, P, H, direction, layout, ex.get("clip"),
+                             ex.get("coupled", 0), ex.get("lbr", 0), acts, ex.get("alphas"), ex.get("betas"))
+        inits = [numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R")]
+        names = ["X", "W", "R"]
+        for nm, arr in (("B", B), ("sequence_lens", lens), ("initial_h", h0), ("initial_c", c0), ("P", P)):
+            if op != "LSTM" and nm in ("initial_c", "P"):
+                continue
+            if arr is not None:
+                inits.append(numpy_helper.from_array(arr, nm))
+                names.append(nm)
+            else:
+                names.append("")
+        while names[-1] == "":
+            names.pop()
+        onames = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+        attrs = dict(hidden_size=H, direction=direction, layout=layout)
+        if ex.get("acts"):
+            attrs["activations"] = acts
+        for k, key in (("alphas", "activation_alpha"), ("betas", "activation_beta")):
+            if k in ex:
+                attrs[key] = ex[k]
+        if "clip" in ex:
+            attrs["clip"] = ex["clip"]
+        if ex.get("coupled"):
+            attrs["input_forget"] = 1
+        if op == "GRU":
+            attrs["linear_before_reset"] = ex.get("lbr", 0)
+        node = helper.make_node(op, names, onames, name=name, **attrs)
+        vi = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(o.shape)) for n, o in zip(onames, outs)]
+        graph = helper.make_graph([node], name, [helper.make_tensor_value_info("X", TensorProto.FLOAT, list(X.shape))],
+                                  vi, inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+        onnx.checker.check_model(model)
+        onnx.save(model, os.path.join(out, "rnn_" + name + ".onnx"))
+        np.save(os.path.join(out, "rnn_" + name + ".in.npy"), X)
+        np.save(os.path.join(out, "rnn_" + name + ".out.npy"), np.concatenate([o.ravel() for o in outs]))
+        print("rnn_" + name, [o.shape for o in outs])
+    # import errors the test expects, each naming node, op and attribute
+    X = helper.make_tensor_value_info("X", TensorProto.FLOAT, [2, 1, 3])
+    W = numpy_helper.from_array(np.zeros((1, 8, 3), np.float32), "W")
+    R = numpy_helper.from_array(np.zeros((1, 8, 2), np.float32), "R")
+    bad = [("bad_activation", "LSTM", dict(hidden_size=2, activations=["Sigmoid", "Swish", "Tanh"])),
+           ("bad_direction", "LSTM", dict(hidden_size=2, direction="sideways")),
+           ("bad_attribute", "LSTM", dict(hidden_size=2, linear_before_reset=1))]
+    for name, op, attrs in bad:
+        node = helper.make_node(op, ["X", "W", "R"], ["Y"], name=name, **attrs)
+        graph = helper.make_graph([node], name, [X], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+                                  [W, R])
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]),
+                  os.path.join(out, "rnn_" + name + ".onnx"))
+
+
 def export(model, shape, path, opset, dynamic_len=False):
     model.eval()
     rand_bn(model)
@@ -208,12 +450,16 @@ def export(model, shape, path, opset, dynamic_len=False):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("--small", "--bench"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("--small", "--bench", "--rnn"):
         print(__doc__)
         sys.exit(2)
     out = sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    if sys.argv[1] == "--small":
+    if sys.argv[1] == "--rnn":
+        export_rnn(CRNN("lstm"), os.path.join(out, "crnn_lstm"), 14)
+        export_rnn(CRNN("gru", layers=2), os.path.join(out, "crnn_gru"), 17)
+        export_rnn_cases(out)
+    elif sys.argv[1] == "--small":
         export(Ribeiro(chans=(16, 24, 32, 40, 48), n=4096), (2, 12, 4096), os.path.join(out, "ribeiro_small"), 13)
         export(XResNet1d(layers=(1, 1, 1, 1), width=8, stem=(8, 8, 16), ncls=7), (2, 12, 1000),
                os.path.join(out, "xresnet_small"), 17, dynamic_len=True)

@@ -19,6 +19,7 @@
 #include "core/core_int.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 /* X(enum, ONNX op_type). Internal-only ops use names ONNX does not have. */
 #define AIECG__NN_OPS(X)                                                       \
@@ -78,7 +79,10 @@
     X(GATHER, "Gather")                                                        \
     X(CAST, "Cast")                                                            \
     X(CONSTANT_OF_SHAPE, "ConstantOfShape")                                    \
-    X(EXPAND, "Expand")
+    X(EXPAND, "Expand")                                                        \
+    X(LSTM, "LSTM")                                                            \
+    X(GRU, "GRU")                                                              \
+    X(RNN, "RNN")
 
 typedef enum aiecg__nn_op {
 #define AIECG__NN_OP_ENUM(e, s) AIECG__OP_##e,
@@ -135,6 +139,52 @@ typedef struct aiecg__nn_attr {
     int32_t has_shape_end;             /* Shape (opset 15): end given */
     int64_t shape_start, shape_end;
 } aiecg__nn_attr;
+
+/*
+ * LSTM / GRU / RNN (ops_rnn.c) keep their attributes in existing fields of
+ * aiecg__nn_attr, so the .aiem node record keeps its version-1 layout:
+ *   axis        hidden_size
+ *   pad_mode    direction: 0 forward, 1 reverse, 2 bidirectional
+ *   allowzero   layout: 0 X [T,B,I] / Y [T,D,B,H]; 1 X [B,T,I] / Y [B,T,D,H]
+ *   ceil_mode   LSTM input_forget, GRU linear_before_reset
+ *   fp_has_max  clip given; clip_max = clip (> 0)
+ *   nperm       activations per direction x directions; perm[i] = aiecg__rnn_act
+ *   naxes       = nperm; axes[i] = IEEE bits of activation i's alpha (low 32)
+ *               and beta (high 32): aiecg__rnn_ab_pack / _alpha / _beta
+ * Nodes have 3 (LSTM) or 2 (GRU, RNN) outputs; out[0] (Y) always exists (the
+ * importer names an internal tensor when the model omits it), Y_h / Y_c may be -1.
+ */
+#define AIECG__RNN_ACTS(X)                                                     \
+    X(SIGMOID, "Sigmoid") X(TANH, "Tanh") X(RELU, "Relu") X(AFFINE, "Affine")  \
+    X(LEAKY_RELU, "LeakyRelu") X(THRESHOLDED_RELU, "ThresholdedRelu")          \
+    X(SCALED_TANH, "ScaledTanh") X(HARD_SIGMOID, "HardSigmoid") X(ELU, "Elu")  \
+    X(SOFTSIGN, "Softsign") X(SOFTPLUS, "Softplus")
+
+typedef enum aiecg__rnn_act {
+#define AIECG__RNN_ACT_ENUM(e, s) AIECG__RNN_ACT_##e,
+    AIECG__RNN_ACTS(AIECG__RNN_ACT_ENUM)
+#undef AIECG__RNN_ACT_ENUM
+    AIECG__RNN_ACT_COUNT
+} aiecg__rnn_act;
+
+static inline int64_t aiecg__rnn_ab_pack(float alpha, float beta) {
+    uint32_t a, b;
+    memcpy(&a, &alpha, 4);
+    memcpy(&b, &beta, 4);
+    return (int64_t)(((uint64_t)b << 32) | a);
+}
+static inline float aiecg__rnn_alpha(int64_t ab) {
+    uint32_t a = (uint32_t)((uint64_t)ab & 0xffffffffu);
+    float f;
+    memcpy(&f, &a, 4);
+    return f;
+}
+static inline float aiecg__rnn_beta(int64_t ab) {
+    uint32_t b = (uint32_t)((uint64_t)ab >> 32);
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
 
 typedef struct aiecg__nn_tensor {
     char *name;
@@ -251,6 +301,15 @@ typedef struct aiecg__nn_exec {
     uint32_t features;
 } aiecg__nn_exec;
 
+/* ops_rnn.c: LSTM / GRU / RNN nodes (dispatched from aiecg__nn_exec_node). */
+aiecg_status aiecg__nn_rnn_exec(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err);
+/* Scratch floats an LSTM / GRU / RNN node needs (reference and fast path). */
+size_t aiecg__nn_rnn_scratch(const aiecg__nn_node *n, const aiecg__nn_shape *sh, int fast);
+/* Activation code for an ONNX RNN activation name (case-sensitive), or -1. */
+int aiecg__rnn_act_from_name(const char *s, size_t len);
+/* ONNX default alpha / beta of an RNN activation. */
+void aiecg__rnn_act_defaults(int act, float *alpha, float *beta);
+
 /* Runs one node (shapes already inferred, outputs allocated). */
 aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err);
 /* Scratch floats node n needs per thread on the fast path (0 if none). */
@@ -319,5 +378,8 @@ void aiecg__gemm_neon(const aiecg__gemm_args *g);
 #endif
 
 typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
+
+/* ops_ref.c: runs a GEMM on the session's best kernel (threaded over column chunks). */
+void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
 
 #endif

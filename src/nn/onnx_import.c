@@ -239,6 +239,113 @@ static aiecg_status conv_pool_attrs(node_ctx *c, aiecg__nn_attr *a, int nspatial
     return AIECG_OK;
 }
 
+/*
+ * LSTM / GRU / RNN attributes (ONNX Operators.md) onto the fields nn_int.h
+ * names. activation_alpha / activation_beta are consumed in the order of the
+ * activations, one value by each activation that takes the parameter; the
+ * others keep the ONNX defaults of the same-named operators.
+ */
+static aiecg_status rnn_attrs(node_ctx *c, int op, const aiecg__nn_graph *g, const int32_t *inarr, int nin,
+                              aiecg__nn_attr *a, aiecg_error *err) {
+    int present = 0;
+    a->pad_mode = 0;
+    if (attr_s_is(c, "direction", "reverse", &present)) a->pad_mode = 1;
+    else if (present && attr_s_is(c, "direction", "bidirectional", NULL)) a->pad_mode = 2;
+    else if (present && !attr_s_is(c, "direction", "forward", NULL))
+        return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (%s): attribute direction must be forward, reverse or bidirectional",
+                                c->name, c->op);
+    int D = a->pad_mode == 2 ? 2 : 1;
+    int64_t H = attr_i(c, "hidden_size", 0);
+    if (!attr_find(c, "hidden_size") && nin > 2 && inarr[2] >= 0 && g->t[inarr[2]].ndim == 3) H = g->t[inarr[2]].dims[2];
+    if (H < 1 || H > ((int64_t)1 << 20))
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): attribute hidden_size %lld", c->name, c->op,
+                                (long long)H);
+    a->axis = H;
+    int64_t layout = attr_i(c, "layout", 0);
+    if (layout != 0 && layout != 1)
+        return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (%s): attribute layout %lld", c->name, c->op,
+                                (long long)layout);
+    a->allowzero = (int32_t)layout;
+    a->ceil_mode = 0;
+    if (op == AIECG__OP_LSTM || op == AIECG__OP_GRU) {
+        int64_t v = attr_i(c, op == AIECG__OP_LSTM ? "input_forget" : "linear_before_reset", 0);
+        if (v != 0 && v != 1)
+            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (%s): attribute %s %lld", c->name, c->op,
+                                    op == AIECG__OP_LSTM ? "input_forget" : "linear_before_reset", (long long)v);
+        a->ceil_mode = (int32_t)v;
+    }
+    const Onnx__AttributeProto *cl = attr_find(c, "clip");
+    a->fp_has_max = cl != NULL;
+    a->clip_max = cl ? cl->f : 0.0f;
+    if (cl && !(cl->f > 0.0f))
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): attribute clip %g must be positive", c->name,
+                                c->op, (double)cl->f);
+    static const char *const defs[3][3] = {{"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh", NULL}, {"Tanh", NULL, NULL}};
+    int which = op == AIECG__OP_LSTM ? 0 : op == AIECG__OP_GRU ? 1 : 2, per = 3 - which;
+    const Onnx__AttributeProto *acts = attr_find(c, "activations");
+    if (acts && (int)acts->n_strings != per * D)
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): attribute activations has %zu names, want %d",
+                                c->name, c->op, acts->n_strings, per * D);
+    const Onnx__AttributeProto *al = attr_find(c, "activation_alpha"), *be = attr_find(c, "activation_beta");
+    size_t ia = 0, ib = 0;
+    a->nperm = a->naxes = per * D;
+    for (int i = 0; i < per * D; i++) {
+        int code;
+        if (acts) {
+            code = aiecg__rnn_act_from_name((const char *)acts->strings[i].data, acts->strings[i].len);
+            if (code < 0)
+                return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (%s): attribute activations: '%.*s' is not an RNN activation",
+                                        c->name, c->op, (int)(acts->strings[i].len > 64 ? 64 : acts->strings[i].len),
+                                        (const char *)acts->strings[i].data);
+        } else {
+            code = aiecg__rnn_act_from_name(defs[which][i % per], strlen(defs[which][i % per]));
+        }
+        float fa, fb;
+        aiecg__rnn_act_defaults(code, &fa, &fb);
+        int ua = code == AIECG__RNN_ACT_AFFINE || code == AIECG__RNN_ACT_LEAKY_RELU || code == AIECG__RNN_ACT_THRESHOLDED_RELU ||
+                 code == AIECG__RNN_ACT_SCALED_TANH || code == AIECG__RNN_ACT_HARD_SIGMOID || code == AIECG__RNN_ACT_ELU;
+        int ub = code == AIECG__RNN_ACT_AFFINE || code == AIECG__RNN_ACT_SCALED_TANH || code == AIECG__RNN_ACT_HARD_SIGMOID;
+        if (ua && al && ia < al->n_floats) fa = al->floats[ia++];
+        if (ub && be && ib < be->n_floats) fb = be->floats[ib++];
+        a->perm[i] = code;
+        a->axes[i] = aiecg__rnn_ab_pack(fa, fb);
+    }
+    if ((al && ia != al->n_floats) || (be && ib != be->n_floats))
+        return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED,
+                                "node '%s' (%s): attribute activation_alpha/activation_beta has more values than the activations take",
+                                c->name, c->op);
+    return AIECG_OK;
+}
+
+/* The LSTM / GRU / RNN node: Y is always materialised (the kernel writes every step there). */
+static aiecg_status rnn_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, const node_ctx *c, int op,
+                             const int32_t *inarr, int nin, const aiecg__nn_attr *a, aiecg_error *err) {
+    int nout = op == AIECG__OP_LSTM ? 3 : 2, maxin = op == AIECG__OP_LSTM ? 8 : 6;
+    if (nin < 3 || nin > maxin)
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): %d inputs (3..%d)", c->name, c->op, nin, maxin);
+    if ((int)np->n_output > nout)
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): %zu outputs (at most %d)", c->name, c->op,
+                                np->n_output, nout);
+    int outs[3] = {-1, -1, -1};
+    for (int k = 0; k < nout; k++) {
+        const char *name = k < (int)np->n_output && np->output[k][0] ? np->output[k] : NULL;
+        char buf[200];
+        if (!name && k > 0) continue;
+        if (!name) {
+            snprintf(buf, sizeof buf, "%.150s#Y%d", c->name, g->nt);
+            name = buf;
+        }
+        outs[k] = aiecg__nn_add_tensor(g, name);
+        if (outs[k] < 0) return aiecg__error_set(err, AIECG_ERR_NOMEM, "import");
+    }
+    aiecg__nn_node *nd = aiecg__nn_add_node(g, op, c->name, nin, nout);
+    if (!nd) return aiecg__error_set(err, AIECG_ERR_NOMEM, "import");
+    for (int i = 0; i < nin; i++) nd->in[i] = inarr[i];
+    for (int k = 0; k < nout; k++) nd->out[k] = outs[k];
+    nd->a = *a;
+    return AIECG_OK;
+}
+
 static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, int idx, int opset,
                                 aiecg_error *err) {
     node_ctx c = {np, np->name && np->name[0] ? np->name : NULL, np->op_type, 0};
@@ -477,6 +584,12 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
             nin = 2;
         }
         break;
+    case AIECG__OP_LSTM:
+    case AIECG__OP_GRU:
+    case AIECG__OP_RNN:
+        st = rnn_attrs(&c, op, g, inarr, nin, &a, err);
+        if (st) goto done;
+        break;
     case AIECG__OP_DROPOUT:
         attr_i(&c, "seed", 0);
         attr_f(&c, "ratio", 0.5f);
@@ -494,6 +607,10 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
                                   c.name, np->op_type, np->attribute[i]->name);
             goto done;
         }
+    if (op == AIECG__OP_LSTM || op == AIECG__OP_GRU || op == AIECG__OP_RNN) {
+        st = rnn_node(g, np, &c, op, inarr, nin, &a, err);
+        goto done;
+    }
     /* Variadic Max/Min become a chain of binary nodes. */
     if ((op == AIECG__OP_MAX || op == AIECG__OP_MIN) && nin != 2) {
         if (nin < 1) { st = aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s': no inputs", c.name); goto done; }

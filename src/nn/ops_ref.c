@@ -906,6 +906,10 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         }
         return AIECG_OK;
     }
+    case AIECG__OP_LSTM:
+    case AIECG__OP_GRU:
+    case AIECG__OP_RNN:
+        return aiecg__nn_rnn_exec(x, n, err);
     default:
         if (x->dt[i0] == AIECG__DT_I64) {
             for (int64_t i = 0; i < ny; i++) {
@@ -924,6 +928,8 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
 size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
                               const aiecg__nn_shape *sh, int fast) {
     (void)g;
+    if (n->op == AIECG__OP_LSTM || n->op == AIECG__OP_GRU || n->op == AIECG__OP_RNN)
+        return aiecg__nn_rnn_scratch(n, sh, fast);
     if (!fast || n->op != AIECG__OP_CONV) return 0;
     const aiecg__nn_shape *xs = &sh[n->in[0]], *ws = &sh[n->in[1]];
     aiecg__conv_geom geo;
@@ -978,3 +984,5 @@ static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
     gemm_job j = {ga, fn, chunk};
     aiecg_threadpool_parallel_for(x->pool, ntasks, gemm_task, &j);
 }
+
+void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) { run_gemm(x, ga); }

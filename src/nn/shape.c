@@ -113,6 +113,81 @@ static int broadcast(const aiecg__nn_shape *a, const aiecg__nn_shape *b, aiecg__
     return 0;
 }
 
+/*
+ * LSTM / GRU / RNN (ONNX opsets 7-14, attributes as nn_int.h maps them):
+ * X [T,B,I] (layout 1: [B,T,I]), W [D,G*H,I], R [D,G*H,H], B [D,2*G*H],
+ * sequence_lens [B] int64, initial_h / initial_c [D,B,H] ([B,D,H]), P [D,3H];
+ * Y [T,D,B,H] ([B,T,D,H]), Y_h / Y_c like initial_h. G gates: 4, 3, 1. Every
+ * attribute is range-checked here because an .aiem file may carry anything.
+ */
+static aiecg_status rnn_shapes(const aiecg__nn_node *n, aiecg__nn_shape *sh, int32_t *dt, aiecg_error *err) {
+    const aiecg__nn_attr *a = &n->a;
+    int lstm = n->op == AIECG__OP_LSTM, gru = n->op == AIECG__OP_GRU;
+    int64_t G = lstm ? 4 : gru ? 3 : 1, nact = lstm ? 3 : gru ? 2 : 1;
+    int maxin = lstm ? 8 : 6, nout = lstm ? 3 : 2;
+    if (n->nin < 3 || n->nin > maxin || n->nout != nout) return bad(err, n, "number of inputs/outputs");
+    for (int k = 0; k < 3; k++)
+        if (n->in[k] < 0) return bad(err, n, "X, W and R are required");
+    if (a->pad_mode < 0 || a->pad_mode > 2) return bad(err, n, "attribute direction out of range");
+    if (a->allowzero != 0 && a->allowzero != 1) return bad(err, n, "attribute layout out of range");
+    if (a->ceil_mode != 0 && (a->ceil_mode != 1 || n->op == AIECG__OP_RNN))
+        return bad(err, n, "attribute input_forget / linear_before_reset out of range");
+    if (a->fp_has_max != 0 && (a->fp_has_max != 1 || !(a->clip_max > 0.0f)))
+        return bad(err, n, "attribute clip must be positive");
+    int64_t D = a->pad_mode == 2 ? 2 : 1, H = a->axis;
+    if (H < 1 || H > ((int64_t)1 << 20)) return bad(err, n, "attribute hidden_size out of range");
+    if (a->nperm != nact * D || a->naxes != a->nperm) return bad(err, n, "attribute activations: wrong count");
+    for (int i = 0; i < a->nperm; i++)
+        if (a->perm[i] < 0 || a->perm[i] >= AIECG__RNN_ACT_COUNT) return bad(err, n, "attribute activations: unknown code");
+    for (int k = 0; k < n->nin; k++) {
+        int ti = n->in[k];
+        if (ti >= 0 && dt[ti] != (k == 4 ? AIECG__DT_I64 : AIECG__DT_F32))
+            return bad(err, n, k == 4 ? "sequence_lens must be int64 (int32 in ONNX)" : "float input required");
+    }
+    const aiecg__nn_shape *xs = &sh[n->in[0]], *ws = &sh[n->in[1]], *rs = &sh[n->in[2]];
+    if (xs->ndim != 3) return bad(err, n, "X must have rank 3");
+    int64_t T = a->allowzero ? xs->d[1] : xs->d[0], B = a->allowzero ? xs->d[0] : xs->d[1], I = xs->d[2];
+    if (T < 1 || B < 1 || I < 1) return bad(err, n, "X has an empty dimension");
+    if (ws->ndim != 3 || ws->d[0] != D || ws->d[1] != G * H || ws->d[2] != I)
+        return bad(err, n, "W must be [num_directions, gates x hidden_size, input_size]");
+    if (rs->ndim != 3 || rs->d[0] != D || rs->d[1] != G * H || rs->d[2] != H)
+        return bad(err, n, "R must be [num_directions, gates x hidden_size, hidden_size]");
+    if (n->nin > 3 && n->in[3] >= 0) {
+        const aiecg__nn_shape *bs = &sh[n->in[3]];
+        if (bs->ndim != 2 || bs->d[0] != D || bs->d[1] != 2 * G * H)
+            return bad(err, n, "B must be [num_directions, 2 x gates x hidden_size]");
+    }
+    if (n->nin > 4 && n->in[4] >= 0) {
+        const aiecg__nn_shape *ls = &sh[n->in[4]];
+        if (ls->ndim != 1 || ls->d[0] != B) return bad(err, n, "sequence_lens must be [batch_size]");
+    }
+    aiecg__nn_shape hs = {3, {a->allowzero ? B : D, a->allowzero ? D : B, H}};
+    for (int k = 5; k < 7 && k < n->nin; k++) {
+        if (n->in[k] < 0) continue;
+        const aiecg__nn_shape *s0 = &sh[n->in[k]];
+        if (s0->ndim != 3 || memcmp(s0->d, hs.d, 3 * sizeof(int64_t)) != 0)
+            return bad(err, n, k == 5 ? "initial_h shape" : "initial_c shape");
+    }
+    if (n->nin > 7 && n->in[7] >= 0) {
+        const aiecg__nn_shape *ps = &sh[n->in[7]];
+        if (ps->ndim != 2 || ps->d[0] != D || ps->d[1] != 3 * H) return bad(err, n, "P must be [num_directions, 3 x hidden_size]");
+    }
+    if ((double)T * (double)B * (double)G * (double)H * (double)D > (double)LIM ||
+        (double)G * (double)H * ((double)I + (double)H) > (double)LIM)
+        return bad(err, n, "too large");
+    aiecg__nn_shape *ys = &sh[n->out[0]];
+    ys->ndim = 4;
+    if (a->allowzero) { ys->d[0] = B; ys->d[1] = T; ys->d[2] = D; ys->d[3] = H; }
+    else { ys->d[0] = T; ys->d[1] = D; ys->d[2] = B; ys->d[3] = H; }
+    dt[n->out[0]] = AIECG__DT_F32;
+    for (int k = 1; k < n->nout; k++)
+        if (n->out[k] >= 0) {
+            sh[n->out[k]] = hs;
+            dt[n->out[k]] = AIECG__DT_F32;
+        }
+    return AIECG_OK;
+}
+
 aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node *n,
                                   aiecg__nn_shape *sh, int32_t *dt, void *const *ptr,
                                   aiecg_error *err) {
@@ -474,6 +549,13 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
         }
         break;
     }
+    case AIECG__OP_LSTM:
+    case AIECG__OP_GRU:
+    case AIECG__OP_RNN: {
+        aiecg_status st = rnn_shapes(n, sh, dt, err);
+        if (st) return st;
+        break;
+    }
     default: /* unary elementwise, Identity, Dropout */
         *ys = *xs;
         if (n->op != AIECG__OP_IDENTITY && n->op != AIECG__OP_DROPOUT && n->op != AIECG__OP_NEG &&
@@ -515,6 +597,13 @@ double aiecg__nn_node_flops(const aiecg__nn_graph *g, const aiecg__nn_node *n,
     case AIECG__OP_MATMUL: {
         const aiecg__nn_shape *xs = &sh[n->in[0]];
         return 2.0 * out * (double)xs->d[xs->ndim - 1];
+    }
+    case AIECG__OP_LSTM:
+    case AIECG__OP_GRU:
+    case AIECG__OP_RNN: {
+        /* Y has T*D*B*H values; each needs G gate rows of I + H multiply-adds */
+        const aiecg__nn_shape *ws = &sh[n->in[1]], *rs = &sh[n->in[2]];
+        return n->a.axis > 0 ? 2.0 * out * (double)(ws->d[1] / n->a.axis) * (double)(ws->d[2] + rs->d[2]) : 0.0;
     }
     default: return 0.0;
     }
