@@ -24,6 +24,9 @@ extern "C" {
 #endif
 
 #define AIECG_RESULT_SCHEMA "aiecg.result/1"
+/* Minor revision within aiecg.result/1 (members added only): 1.1 added
+   model_probabilities and fusion (docs/result-schema.md). */
+#define AIECG_RESULT_SCHEMA_VERSION "1.1"
 
 /* ---- analyzer: loaded models ------------------------------------------- */
 typedef struct aiecg_analyzer aiecg_analyzer;
@@ -124,6 +127,21 @@ AIECG_API double aiecg_result_probability(const aiecg_result *r, const char *lab
 AIECG_API const char *aiecg_result_model(const aiecg_result *r);
 /* Number of 10 s model windows that were averaged. */
 AIECG_API int aiecg_result_nwindows(const aiecg_result *r);
+/*
+ * Fusion (src/interp/fusion.c): when the model carries "aiecg.fusion"
+ * metadata, aiecg_result_label_probability gives the fused probability of
+ * the labels it names; this gives the network's own probability of label i
+ * (equal to aiecg_result_label_probability when no fusion ran).
+ */
+AIECG_API double aiecg_result_model_probability(const aiecg_result *r, int i);
+/* 1 when fusion changed label i's probability. */
+AIECG_API int aiecg_result_label_fused(const aiecg_result *r, int i);
+/* The fixed fusion feature vector: count, names ("rr_ac1") and one-line meanings. */
+AIECG_API int aiecg_fusion_nfeatures(void);
+AIECG_API const char *aiecg_fusion_feature_name(int i);
+AIECG_API const char *aiecg_fusion_feature_meaning(int i);
+/* Writes the feature vector of r to out[0..aiecg_fusion_nfeatures()) (NaN = not measurable). */
+AIECG_API aiecg_status aiecg_result_features(const aiecg_result *r, double *out, int n);
 
 /* Timing of the pipeline stages, milliseconds. */
 typedef struct aiecg_timings {

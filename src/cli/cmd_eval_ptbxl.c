@@ -193,8 +193,11 @@ typedef struct job {
     int *sel;
     const char *db;
     aiecg_analyzer *an;
-    float *probs;   /* [nsel][nlab] */
+    float *probs;   /* [nsel][nlab], final (fused where the model fuses) */
+    float *mprobs;  /* [nsel][nlab], the network's own */
     float *logits;
+    double *feats;  /* [nsel][nfeat] or NULL */
+    int nfeat;
     int nlab;
     char **labels;  /* from the first result */
     int *ok;
@@ -223,7 +226,9 @@ static void run_rec(void *ctx, int task, int thread) {
         for (int k = 0; k < j->nlab; k++) {
             j->probs[(size_t)task * j->nlab + k] = (float)aiecg_result_label_probability(res, k);
             j->logits[(size_t)task * j->nlab + k] = (float)aiecg_result_label_logit(res, k);
+            j->mprobs[(size_t)task * j->nlab + k] = (float)aiecg_result_model_probability(res, k);
         }
+        if (j->feats) aiecg_result_features(res, j->feats + (size_t)task * j->nfeat, j->nfeat);
         j->ok[task] = 1;
     } else {
         fprintf(stderr, "aiecg eval ptbxl: %s: %s\n", p, err.message[0] ? err.message : "no model output");
@@ -313,6 +318,7 @@ static void help(FILE *f) {
     fprintf(f,
             "usage: aiecg eval ptbxl [--db DIR] [--folds LIST] [--labels FILE] [--models DIR]\n"
             "                        [--threads N] [--per-class] [--rules | --statements] [--compare-npy FILE [--ids FILE]]\n"
+            "                        [--model-probs] [--dump-features FILE]\n"
             "\n"
             "Runs the C pipeline on PTB-XL records of the given folds (default 8, the\n"
             "validation fold; 9 and 10 are held out and refused) and prints macro-AUC per\n"
@@ -321,7 +327,12 @@ static void help(FILE *f) {
             "\n"
             "  --db DIR          data folder with ptbxl/ and ptbxl-labels/ (default $AIECG_DATA_DIR or data)\n"
             "  --labels FILE     labels.csv (default DIR/ptbxl-labels/labels.csv)\n"
-            "  --folds LIST      comma-separated strat_fold values, e.g. 7,8\n"
+            "  --folds LIST      comma-separated strat_fold values or ranges, e.g. 7,8 or 1-8; 0 = records\n"
+            "                    of unknown fold (training records)\n"
+            "  --model-probs     score the network's own probabilities, not the fused ones\n"
+            "                    (same thresholds: the model's aiecg.thresholds.model where it has them)\n"
+            "  --dump-features F write ecg_id, fold, the fusion features and every label's logit per\n"
+            "                    record to CSV file F (input of training/fuse.py)\n"
             "  --per-class       print every class (default: the label-set summary and the 5 superclasses)\n"
             "  --rules           score the rule statements alone (no model): Se and PPV per statement\n"
             "                    against the PTB-XL statement labels\n"
@@ -333,7 +344,8 @@ static void help(FILE *f) {
 int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     const char *db = getenv("AIECG_DATA_DIR"), *labels_path = NULL, *models = NULL, *npy = NULL, *ids_path = NULL;
     char folds_s[64] = "8";
-    int threads = 1, per_class = 0, rules = 0;
+    int threads = 1, per_class = 0, rules = 0, model_probs = 0;
+    const char *dump = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -345,6 +357,10 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
             rules = 1;
         } else if (!strcmp(a, "--statements")) {
             rules = 2;
+        } else if (!strcmp(a, "--model-probs")) {
+            model_probs = 1;
+        } else if (i + 1 < argc && !strcmp(a, "--dump-features")) {
+            dump = argv[++i];
         } else if (i + 1 < argc && (!strcmp(a, "--db") || !strcmp(a, "--labels") || !strcmp(a, "--folds") ||
                                     !strcmp(a, "--models") || !strcmp(a, "--threads") ||
                                     !strcmp(a, "--compare-npy") || !strcmp(a, "--ids"))) {
@@ -365,17 +381,23 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     int fold_on[11] = {0};
     for (char *p = folds_s; *p;) {
         char *e;
-        long f = strtol(p, &e, 10);
-        if (e == p || f < 1 || f > 10) {
-            cli_errorf("eval ptbxl", "--folds: '%s' is not a list of folds 1..8", folds_s);
+        long f = strtol(p, &e, 10), f2 = f;
+        if (e != p && *e == '-') {
+            char *e2;
+            f2 = strtol(e + 1, &e2, 10);
+            if (e2 == e + 1) f2 = -1;
+            e = e2;
+        }
+        if (e == p || f < 0 || f > 10 || f2 < f || f2 > 10) {
+            cli_errorf("eval ptbxl", "--folds: '%s' is not a list of folds 0..8", folds_s);
             return CLI_USAGE;
         }
-        if (f >= 9) {
+        if (f2 >= 9) {
             cli_errorf("eval ptbxl",
-                       "fold %ld is a held-out PTB-XL test fold (9 and 10): refused; validate on fold 8", f);
+                       "fold %ld is a held-out PTB-XL test fold (9 and 10): refused; validate on fold 8", f2);
             return CLI_USAGE;
         }
-        fold_on[f] = 1;
+        for (long q = f; q <= f2; q++) fold_on[q] = 1;
         p = *e == ',' ? e + 1 : e;
         if (*e && *e != ',') {
             cli_errorf("eval ptbxl", "--folds: '%s' is not a comma-separated list", folds_s);
@@ -423,9 +445,9 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     if (!fgets(line, sizeof line, f)) line[0] = 0;
     while (recs && fgets(line, sizeof line, f)) {
         int n = csv_split(line, fl, 32);
-        if (n < 5 || !fl[2][0]) continue;
-        int fold = atoi(fl[2]);
-        if (fold < 1 || fold > 10 || !fold_on[fold]) continue;
+        if (n < 5) continue;
+        int fold = fl[2][0] ? atoi(fl[2]) : 0; /* 0: unknown fold */
+        if (fold < 0 || fold > 10 || !fold_on[fold]) continue;
         if (nrec == cap) {
             rec *nr = realloc(recs, (size_t)(cap *= 2) * sizeof *recs);
             if (!nr) break;
@@ -504,8 +526,30 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     aiecg_result_free(res0);
     aiecg_record_free(r0);
 
+    if (model_probs) { /* the network's own thresholds, kept by training/fuse.py next to the fused ones */
+        char mp[4096];
+        snprintf(mp, sizeof mp, "%s/%s", aiecg_analyzer_models_dir(an), model_name);
+        aiecg_model *mdl = NULL;
+        if (aiecg_model_load(mp, &mdl, NULL) == AIECG_OK) {
+            const char *th = aiecg_model_meta(mdl, "aiecg.thresholds.model");
+            for (int k = 0; th && *th && k < nlab; k++) {
+                char *end;
+                double t = strtod(th, &end);
+                if (end == th) break;
+                thr[k] = isfinite(t) ? t : 0.5;
+                th = *end == ',' ? end + 1 : end;
+            }
+            aiecg_model_free(mdl);
+        }
+    }
+    int nfeat = aiecg_fusion_nfeatures();
     job j = {recs, sel, db, an, calloc((size_t)nrec * nlab, sizeof(float)), calloc((size_t)nrec * nlab, sizeof(float)),
-             nlab, labels, calloc((size_t)nrec, sizeof(int))};
+             calloc((size_t)nrec * nlab, sizeof(float)), dump ? calloc((size_t)nrec * nfeat, sizeof(double)) : NULL,
+             nfeat, nlab, labels, calloc((size_t)nrec, sizeof(int))};
+    if (!j.probs || !j.mprobs || !j.logits || (dump && !j.feats) || !j.ok) {
+        cli_errorf("eval ptbxl", "out of memory");
+        return CLI_FAIL;
+    }
     aiecg_threadpool *pool = NULL;
     if (threads != 1) aiecg_threadpool_new(threads, &pool);
     aiecg_threadpool_parallel_for(pool, nrec, run_rec, &j);
@@ -513,6 +557,32 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     int nok = 0;
     for (int i = 0; i < nrec; i++) nok += j.ok[i];
     printf("analysed %d of %d records\n", nok, nrec);
+    if (model_probs) {
+        float *t = j.probs;
+        j.probs = j.mprobs;
+        j.mprobs = t;
+        printf("scoring the network's own probabilities (--model-probs)\n");
+    }
+    if (dump) {
+        FILE *df = fopen(dump, "w");
+        if (!df) {
+            cli_errorf("eval ptbxl", "cannot write %s", dump);
+        } else {
+            fprintf(df, "ecg_id,fold");
+            for (int k = 0; k < nfeat; k++) fprintf(df, ",%s", aiecg_fusion_feature_name(k));
+            for (int k = 0; k < nlab; k++) fprintf(df, ",logit:%s", labels[k]);
+            fprintf(df, "\n");
+            for (int i = 0; i < nrec; i++) {
+                if (!j.ok[i]) continue;
+                fprintf(df, "%d,%d", recs[i].id, recs[i].fold);
+                for (int k = 0; k < nfeat; k++) fprintf(df, ",%.9g", j.feats[(size_t)i * nfeat + k]);
+                for (int k = 0; k < nlab; k++) fprintf(df, ",%.9g", j.logits[(size_t)i * nlab + k]);
+                fprintf(df, "\n");
+            }
+            fclose(df);
+            printf("features of %d records written to %s\n", nok, dump);
+        }
+    }
 
     /* ground truth per label; -1 = unknown (masked) */
     sc *v = malloc((size_t)nrec * sizeof *v);
@@ -639,6 +709,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
     free(thr);
     free(v);
     free(j.probs);
+    free(j.mprobs);
+    free(j.feats);
     free(j.logits);
     free(j.ok);
     free(sel);

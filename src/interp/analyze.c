@@ -49,6 +49,7 @@ typedef struct amodel {
     int nout;
     char **labels;
     double *thr;
+    aiecg__fusion *fusion; /* "aiecg.fusion" metadata, NULL when the model has none */
     pthread_mutex_t mu;
     aiecg_session **pool;
     int npool, cappool;
@@ -100,6 +101,7 @@ static void amodel_clear(amodel *am) {
         for (int i = 0; i < am->nout; i++) aiecg__free(am->labels[i]);
     aiecg__free(am->labels);
     aiecg__free(am->thr);
+    aiecg__fusion_free(am->fusion);
     aiecg__free(am->name);
     aiecg__free(am->leads_str);
     aiecg__free(am->version);
@@ -181,7 +183,10 @@ static aiecg_status amodel_init(amodel *am, const char *path, const char *fname,
         if (end == th) break;
         th = *end == ',' ? end + 1 : end;
     }
-    return AIECG_OK;
+    st = aiecg__fusion_parse(aiecg_model_meta(am->m, "aiecg.fusion"), (const char *const *)am->labels, am->nout,
+                             &am->fusion, err);
+    if (st && st != AIECG_ERR_NOMEM) aiecg__error_prefix(err, "%s", path);
+    return st;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -732,6 +737,7 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
         amodel *am = choose_model(o.analyzer, raw);
         if (am) {
             st = run_model(o.analyzer, am, raw, r, err);
+            if (st == AIECG_OK) st = aiecg__fusion_apply(am->fusion, r); /* measurements are ready */
             if (st) goto fail;
         } else {
             snprintf(r->model_note, sizeof r->model_note, "%s",

@@ -67,6 +67,10 @@ struct aiecg_result {
     double *probs;            /* sigmoid probabilities, mean over windows */
     double *logits;           /* logits, mean over windows */
     double *thresholds;       /* per label, NaN when the model gave none */
+    double *model_probs;      /* network probabilities before fusion (fusion.c); NULL: no fusion ran,
+                                 probs are the network's own */
+    char (*fusion_ev)[160];   /* per label: what the fusion changed ("" for labels it leaves alone) */
+    int fusion_version;       /* "aiecg.fusion" version applied, 0 = none */
     char *model_name, *model_leads, *model_version, *model_backend;
     int nwindows;
     const char *aggregation;  /* "mean" */
@@ -83,6 +87,22 @@ aiecg__stmt *aiecg__result_add_stmt(aiecg_result *r, const char *code, double p,
     AIECG__PRINTF(6, 7);
 aiecg__stmt *aiecg__result_find_stmt(aiecg_result *r, const char *code);
 void aiecg__result_remove_stmt(aiecg_result *r, const char *code);
+
+/* ---- fusion of model logits with measurements (fusion.c) ---------------------- */
+typedef struct aiecg__fusion aiecg__fusion;
+/*
+ * Parses the "aiecg.fusion" metadata text (NULL text: *out = NULL, OK)
+ * against the model's label names. Errors (AIECG_ERR_MODEL) name the key,
+ * the line and the byte offset in the text.
+ */
+aiecg_status aiecg__fusion_parse(const char *text, const char *const *labels, int nlabels,
+                                 aiecg__fusion **out, aiecg_error *err);
+void aiecg__fusion_free(aiecg__fusion *fu);
+int aiecg__fusion_nlabels(const aiecg__fusion *fu);
+/* Feature vector of r (aiecg_fusion_nfeatures() values, NaN = not measurable). */
+void aiecg__fusion_features(const aiecg_result *r, double *f);
+/* Replaces r->probs of the fused labels (raw ones kept in r->model_probs). */
+aiecg_status aiecg__fusion_apply(const aiecg__fusion *fu, aiecg_result *r);
 
 /* ---- rules -------------------------------------------------------------- */
 /* Turns probabilities, measurements and quality of r into r->stmts. */

@@ -47,6 +47,8 @@ void aiecg_result_free(aiecg_result *r) {
     aiecg__free(r->probs);
     aiecg__free(r->logits);
     aiecg__free(r->thresholds);
+    aiecg__free(r->model_probs);
+    aiecg__free(r->fusion_ev);
     aiecg__free(r->model_name);
     aiecg__free(r->model_leads);
     aiecg__free(r->model_version);
@@ -133,6 +135,13 @@ const char *aiecg_result_label(const aiecg_result *r, int i) {
 }
 double aiecg_result_label_probability(const aiecg_result *r, int i) {
     return r && i >= 0 && i < r->nlabels ? r->probs[i] : NAN;
+}
+double aiecg_result_model_probability(const aiecg_result *r, int i) {
+    if (!r || i < 0 || i >= r->nlabels) return NAN;
+    return r->model_probs ? r->model_probs[i] : r->probs[i];
+}
+int aiecg_result_label_fused(const aiecg_result *r, int i) {
+    return r && i >= 0 && i < r->nlabels && r->fusion_ev && r->fusion_ev[i][0];
 }
 double aiecg_result_label_logit(const aiecg_result *r, int i) {
     return r && i >= 0 && i < r->nlabels && r->logits ? r->logits[i] : NAN;
@@ -230,6 +239,7 @@ aiecg_status aiecg_result_json(const aiecg_result *r, unsigned flags, char **out
     aiecg__jw_init(&w, &b, (flags & AIECG_JSON_PRETTY) != 0);
     aiecg__jw_obj_begin(&w);
     jw_kv_str(&w, "schema", AIECG_RESULT_SCHEMA);
+    jw_kv_str(&w, "schema_version", AIECG_RESULT_SCHEMA_VERSION);
     jw_kv_str(&w, "aiecg_version", aiecg_version());
     jw_kv_str(&w, "source", r->source);
 
@@ -378,11 +388,27 @@ aiecg_status aiecg_result_json(const aiecg_result *r, unsigned flags, char **out
     }
     aiecg__jw_arr_end(&w);
 
-    /* raw model probabilities */
+    /* label probabilities: the network's, or fused with the measurements where the model says so */
     aiecg__jw_key(&w, "probabilities");
     aiecg__jw_obj_begin(&w);
     for (int i = 0; i < r->nlabels; i++) jw_kv_num(&w, r->labels[i], r->probs[i], 4);
     aiecg__jw_obj_end(&w);
+    if (r->model_probs && r->fusion_ev) { /* schema 1.1 */
+        aiecg__jw_key(&w, "model_probabilities");
+        aiecg__jw_obj_begin(&w);
+        for (int i = 0; i < r->nlabels; i++) jw_kv_num(&w, r->labels[i], r->model_probs[i], 4);
+        aiecg__jw_obj_end(&w);
+        aiecg__jw_key(&w, "fusion");
+        aiecg__jw_obj_begin(&w);
+        aiecg__jw_key(&w, "version");
+        aiecg__jw_int(&w, r->fusion_version);
+        aiecg__jw_key(&w, "labels");
+        aiecg__jw_obj_begin(&w);
+        for (int i = 0; i < r->nlabels; i++)
+            if (r->fusion_ev[i][0]) jw_kv_str(&w, r->labels[i], r->fusion_ev[i]);
+        aiecg__jw_obj_end(&w);
+        aiecg__jw_obj_end(&w);
+    }
 
     /* model */
     aiecg__jw_key(&w, "model");

@@ -190,11 +190,15 @@ void aiecg__interpret(aiecg_result *r) {
         double p = r->probs[i];
         double thr = isfinite(r->thresholds[i]) ? r->thresholds[i] : 0.5;
         if (!isfinite(p)) continue;
+        /* a fused label names the measurements that moved it (fusion.c) */
+        const char *fe = r->fusion_ev && r->fusion_ev[i][0] ? r->fusion_ev[i] : "";
         if (thr >= MODEL_P_FLOOR && p >= thr)
-            aiecg__result_add_stmt(r, code, p, thr, AIECG_SOURCE_MODEL, "p=%.2f >= %.2f", p, thr);
+            aiecg__result_add_stmt(r, code, p, thr, AIECG_SOURCE_MODEL, "p=%.2f >= %.2f%s%s", p, thr, fe[0] ? "; " : "",
+                                   fe);
         else if (thr < MODEL_P_FLOOR && p >= MODEL_P_FLOOR)
             aiecg__result_add_stmt(r, code, p, MODEL_P_FLOOR, AIECG_SOURCE_MODEL,
-                                   "p=%.2f >= %.2f (model threshold %.3f raised to the floor)", p, MODEL_P_FLOOR, thr);
+                                   "p=%.2f >= %.2f (model threshold %.3f raised to the floor)%s%s", p, MODEL_P_FLOOR,
+                                   thr, fe[0] ? "; " : "", fe);
     }
 
     double hr = mv(r, AIECG_MEAS_HR), pr = mv(r, AIECG_MEAS_PR), qrs = mv(r, AIECG_MEAS_QRS_DUR);

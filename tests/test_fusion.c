@@ -1,0 +1,275 @@
+/*
+ * Fusion of model logits with measurements (src/interp/fusion.c):
+ *  - the "aiecg.fusion" metadata parser accepts what training/fuse.py writes and rejects bad text
+ *    with AIECG_ERR_MODEL and a message naming the key, the line and the byte offset;
+ *  - on real PTB-XL fold-8 records the C pipeline's fused probabilities equal the Python stacker's
+ *    (tests/data/fusion_expected.csv, written by training/fuse.py --expected) within 2e-4, and its
+ *    network probabilities equal the unfused ones;
+ *  - a model without fusion metadata (lead1) changes nothing: no label fused, model probability ==
+ *    probability, no "fusion"/"model_probabilities" in the JSON.
+ */
+#include "interp/interp_int.h"
+#include "test.h"
+
+#include <unistd.h>
+
+static const char *labels3[] = {"stmt:SR", "stmt:SARRH", "cinc:SA"};
+
+/* A valid text with n features from the C list and one label line. */
+static void good_text(char *buf, size_t size, const char *label_line) {
+    int n = aiecg_fusion_nfeatures();
+    size_t k = (size_t)snprintf(buf, size, "version=1\nfeatures=");
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(buf + k, size - k, "%s%s", i ? "," : "", aiecg_fusion_feature_name(i));
+    k += (size_t)snprintf(buf + k, size - k, "\nmu=");
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(buf + k, size - k, "%s0", i ? "," : "");
+    k += (size_t)snprintf(buf + k, size - k, "\nsd=");
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(buf + k, size - k, "%s1", i ? "," : "");
+    k += (size_t)snprintf(buf + k, size - k, "\n%s\n", label_line);
+}
+
+static void weights(char *buf, size_t size, int n) {
+    size_t k = 0;
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(buf + k, size - k, "%s0.5", i ? "," : "");
+}
+
+static void expect_error(const char *text, const char *needle) {
+    aiecg__fusion *fu = (aiecg__fusion *)1;
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    aiecg_status st = aiecg__fusion_parse(text, labels3, 3, &fu, &err);
+    CHECK_INT(st, AIECG_ERR_MODEL);
+    CHECK(fu == NULL);
+    CHECK(strstr(err.message, "aiecg.fusion") != NULL);
+    if (!strstr(err.message, needle)) {
+        fprintf(stderr, "message '%s' lacks '%s'\n", err.message, needle);
+        CHECK(0);
+    }
+}
+
+static void test_parse(void) {
+    static char text[16384], line[8192], w[4096];
+    int n = aiecg_fusion_nfeatures();
+    CHECK(n > 40);
+    weights(w, sizeof w, n);
+    snprintf(line, sizeof line, "label=stmt:SARRH a=1 c=-0.5 w=%s", w);
+    good_text(text, sizeof text, line);
+    aiecg__fusion *fu = NULL;
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    CHECK_OK(aiecg__fusion_parse(text, labels3, 3, &fu, &err), &err);
+    CHECK_INT(aiecg__fusion_nlabels(fu), 1);
+    aiecg__fusion_free(fu);
+    fu = (aiecg__fusion *)1;
+    CHECK_OK(aiecg__fusion_parse(NULL, labels3, 3, &fu, &err), &err);
+    CHECK(fu == NULL);
+
+    /* unknown label: named, with its line */
+    snprintf(line, sizeof line, "label=stmt:BIGU a=1 c=0 w=%s", w);
+    good_text(text, sizeof text, line);
+    expect_error(text, "line 5 (byte");
+    expect_error(text, "'stmt:BIGU' is not a model output");
+    /* too few weights */
+    weights(w, sizeof w, n - 1);
+    snprintf(line, sizeof line, "label=stmt:SR a=1 c=0 w=%s", w);
+    good_text(text, sizeof text, line);
+    expect_error(text, "w= needs");
+    /* a non-number */
+    snprintf(line, sizeof line, "label=stmt:SR a=x c=0 w=%s", w);
+    good_text(text, sizeof text, line);
+    expect_error(text, "a= is not one number");
+    /* missing c= */
+    weights(w, sizeof w, n);
+    snprintf(line, sizeof line, "label=stmt:SR a=1 w=%s", w);
+    good_text(text, sizeof text, line);
+    expect_error(text, "needs a=, c= and w=");
+    /* feature list of another build */
+    good_text(text, sizeof text, "");
+    char *f = strstr(text, "rr_ac1");
+    CHECK(f != NULL);
+    if (f) memcpy(f, "rr_xx1", 6);
+    expect_error(text, "feature 5 is 'rr_xx1'");
+    /* version, unknown key, sd <= 0 */
+    expect_error("version=2\n", "version 2 not supported");
+    expect_error("version=1\nbogus=3\n", "unknown key 'bogus'");
+    expect_error("version=1\n", "missing features=");
+    expect_error("version=1\nthis line has no equals sign\n", "line 2 (byte 10)");
+    good_text(text, sizeof text, "");
+    char *sd = strstr(text, "sd=1");
+    if (sd) sd[3] = '0';
+    expect_error(text, "sd of beats_10s is not > 0");
+}
+
+static aiecg_analyzer *analyzer_for(const char *dir) {
+    aiecg_analyzer_options o = aiecg_analyzer_options_default();
+    o.models_dir = dir;
+    o.require_model = 1;
+    aiecg_analyzer *an = NULL;
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    if (aiecg_analyzer_new(&o, &an, &err) != AIECG_OK) {
+        fprintf(stderr, "analyzer %s: %s\n", dir, err.message);
+        return NULL;
+    }
+    return an;
+}
+
+static aiecg_result *analyze_ptbxl(aiecg_analyzer *an, const char *ptbxl, int id) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/records100/%02d000/%05d_lr", ptbxl, id / 1000, id);
+    aiecg_record *rec = NULL;
+    aiecg_result *res = NULL;
+    if (aiecg_record_open(path, NULL, &rec, NULL) != AIECG_OK) return NULL;
+    aiecg_analyze_options ao = aiecg_analyze_options_default();
+    ao.analyzer = an;
+    ao.keep_signal = 0;
+    if (aiecg_analyze(rec, &ao, &res, NULL) != AIECG_OK) res = NULL;
+    aiecg_record_free(rec);
+    return res;
+}
+
+static int label_index(const aiecg_result *r, const char *name) {
+    for (int i = 0; i < aiecg_result_nlabels(r); i++)
+        if (!strcmp(aiecg_result_label(r, i), name)) return i;
+    return -1;
+}
+
+static void test_matches_python(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char models[4200], exp[4200], ptbxl[4200];
+    snprintf(models, sizeof models, "%s/models", src ? src : ".");
+    snprintf(exp, sizeof exp, "%s/tests/data/fusion_expected.csv", src ? src : ".");
+    test_data_path("ptbxl", ptbxl, sizeof ptbxl);
+    aiecg_analyzer *an = analyzer_for(models);
+    FILE *f = fopen(exp, "r");
+    CHECK(an != NULL);
+    CHECK(f != NULL);
+    if (!an || !f) {
+        if (f) fclose(f);
+        aiecg_analyzer_free(an);
+        return;
+    }
+    char line[256];
+    int cur = -1, rows = 0, fused_rows = 0;
+    aiecg_result *r = NULL;
+    double worst = 0, worst_raw = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        int id;
+        char label[64];
+        double pn, pf;
+        if (sscanf(line, "%d,%63[^,],%lf,%lf", &id, label, &pn, &pf) != 4) continue;
+        if (id != cur) {
+            aiecg_result_free(r);
+            r = analyze_ptbxl(an, ptbxl, id);
+            cur = id;
+            CHECK(r != NULL);
+        }
+        if (!r) continue;
+        int k = label_index(r, label);
+        CHECK(k >= 0);
+        if (k < 0) continue;
+        rows++;
+        fused_rows += aiecg_result_label_fused(r, k);
+        double d = fabs(aiecg_result_label_probability(r, k) - pf);
+        double dr = fabs(aiecg_result_model_probability(r, k) - pn);
+        if (d > worst) worst = d;
+        if (dr > worst_raw) worst_raw = dr;
+        if (d > 2e-4) fprintf(stderr, "%d %s: C %.6f vs python %.6f\n", id, label, aiecg_result_label_probability(r, k), pf);
+    }
+    fclose(f);
+    CHECK(rows >= 100);
+    CHECK_INT(fused_rows, rows);
+    CHECK(worst <= 2e-4);
+    CHECK(worst_raw <= 2e-4);
+    printf("fusion: %d label probabilities of 5 records, max |C - python| fused %.2g, network %.2g\n", rows, worst,
+           worst_raw);
+    /* labels the fusion leaves alone keep the network's probability; the JSON carries both */
+    if (r) {
+        int k = label_index(r, "super:MI");
+        CHECK(k >= 0 && !aiecg_result_label_fused(r, k));
+        if (k >= 0) CHECK(aiecg_result_label_probability(r, k) == aiecg_result_model_probability(r, k));
+        char *js = NULL;
+        CHECK_OK(aiecg_result_json(r, 0, &js), NULL);
+        CHECK(js && strstr(js, "\"model_probabilities\":{") && strstr(js, "\"fusion\":{\"version\":1"));
+        CHECK(js && strstr(js, "\"schema_version\":\"1.1\""));
+        aiecg_free(js);
+    }
+    aiecg_result_free(r);
+    aiecg_analyzer_free(an);
+}
+
+static void test_model_without_fusion(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char from[4200], dir[] = "/tmp/aiecg_fusion_XXXXXX", to[4300], ptbxl[4200];
+    snprintf(from, sizeof from, "%s/models/lead1.aiem", src ? src : ".");
+    test_data_path("ptbxl", ptbxl, sizeof ptbxl);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(to, sizeof to, "%s/lead1.aiem", dir);
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    CHECK(in && out);
+    if (in && out) {
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    }
+    if (in) fclose(in);
+    if (out) fclose(out);
+    aiecg_analyzer *an = analyzer_for(dir);
+    CHECK(an != NULL);
+    aiecg_result *r = an ? analyze_ptbxl(an, ptbxl, 98) : NULL;
+    CHECK(r != NULL);
+    if (r) {
+        CHECK(aiecg_result_nlabels(r) > 0);
+        for (int i = 0; i < aiecg_result_nlabels(r); i++) {
+            CHECK(!aiecg_result_label_fused(r, i));
+            CHECK(aiecg_result_model_probability(r, i) == aiecg_result_label_probability(r, i));
+        }
+        char *js = NULL;
+        CHECK_OK(aiecg_result_json(r, 0, &js), NULL);
+        CHECK(js && !strstr(js, "\"fusion\"") && !strstr(js, "model_probabilities"));
+        CHECK(js && !strstr(js, "fusion:")); /* no fusion evidence on any statement */
+        aiecg_free(js);
+    }
+    aiecg_result_free(r);
+    aiecg_analyzer_free(an);
+    unlink(to);
+    rmdir(dir);
+}
+
+/* The features of a real record are finite where the pipeline measured, flags consistent. */
+static void test_features(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char models[4200], ptbxl[4200];
+    snprintf(models, sizeof models, "%s/models", src ? src : ".");
+    test_data_path("ptbxl", ptbxl, sizeof ptbxl);
+    aiecg_analyzer *an = analyzer_for(models);
+    aiecg_result *r = an ? analyze_ptbxl(an, ptbxl, 1232) : NULL; /* bigeminy, 1AVB, CRBBB */
+    CHECK(r != NULL);
+    if (r) {
+        int n = aiecg_fusion_nfeatures();
+        double f[128];
+        CHECK_INT(aiecg_result_features(r, f, 2), AIECG_ERR_INVALID_ARG);
+        CHECK_OK(aiecg_result_features(r, f, n), NULL);
+        int ac1 = -1, miss_pr = -1, pr = -1;
+        for (int i = 0; i < n; i++) {
+            if (!strcmp(aiecg_fusion_feature_name(i), "rr_ac1")) ac1 = i;
+            if (!strcmp(aiecg_fusion_feature_name(i), "miss_pr")) miss_pr = i;
+            if (!strcmp(aiecg_fusion_feature_name(i), "pr")) pr = i;
+            CHECK(aiecg_fusion_feature_meaning(i) != NULL);
+        }
+        CHECK(ac1 >= 0 && miss_pr >= 0 && pr >= 0);
+        if (ac1 >= 0) CHECK(f[ac1] < -0.3); /* short-long alternation */
+        if (miss_pr >= 0 && pr >= 0) CHECK((f[miss_pr] == 1.0) == !isfinite(f[pr]));
+        CHECK(aiecg_fusion_feature_name(n) == NULL);
+    }
+    aiecg_result_free(r);
+    aiecg_analyzer_free(an);
+}
+
+int main(void) {
+    RUN(test_parse);
+    RUN(test_matches_python);
+    RUN(test_model_without_fusion);
+    RUN(test_features);
+    return test_summary();
+}
