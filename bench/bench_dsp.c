@@ -7,6 +7,7 @@
  * usage: bench_dsp [DATA_DIR]   (default $AIECG_DATA_DIR or ./data)
  */
 #include "aiecg/aiecg.h"
+#include "dsp/dsp_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,10 @@ int main(int argc, char **argv) {
         int64_t n = aiecg_record_nsamples(rec);
         double fs = aiecg_record_fs(rec);
         float *x = malloc((size_t)n * sizeof *x);
-        double tqa = 0, tqb = 0, tbl = 0, trs = 0, tlp = 0;
+        float *xm[AIECG_MAX_LEADS];
+        int xm_ok = 1;
+        for (int l = 0; l < nl; l++) xm_ok &= (xm[l] = malloc((size_t)n * sizeof(float))) != NULL;
+        double tqa = 0, tqb = 0, tbl = 0, trs = 0, tlp = 0, tbm = 0;
         aiecg_beat *b = NULL;
         int64_t nb = 0;
         aiecg_qrs_detect(rec, NULL, &b, &nb, NULL);
@@ -142,6 +146,11 @@ int main(int argc, char **argv) {
                 aiecg_filter_lowpass(x, n, fs, 40);
             }
             double t5 = now_s();
+            for (int l = 0; l < nl && xm_ok; l++)
+                memcpy(xm[l], aiecg_record_lead_data(rec, l), (size_t)n * sizeof(float));
+            if (xm_ok) aiecg__filter_baseline_multi(xm, nl, n, fs);
+            double t6 = now_s();
+            tbm += t6 - t5;
             tqa += t1 - t0;
             tqb += t2 - t1;
             tbl += t3 - t2;
@@ -150,9 +159,11 @@ int main(int argc, char **argv) {
         }
         aiecg_free(b);
         free(x);
+        for (int l = 0; l < nl; l++) free(xm[l]);
         printf("LUDB 1, ms per record (all %d leads), mean of %d: quality %.3f, quality with given beats %.3f, "
-               "baseline %.3f, resample 500->100 Hz %.3f, 40 Hz low-pass %.3f\n",
-               nl, reps, 1e3 * tqa / reps, 1e3 * tqb / reps, 1e3 * tbl / reps, 1e3 * trs / reps, 1e3 * tlp / reps);
+               "baseline %.3f (all leads at once %.3f), resample 500->100 Hz %.3f, 40 Hz low-pass %.3f\n",
+               nl, reps, 1e3 * tqa / reps, 1e3 * tqb / reps, 1e3 * tbl / reps, 1e3 * tbm / reps, 1e3 * trs / reps,
+               1e3 * tlp / reps);
         aiecg_record_free(rec);
     }
     return 0;

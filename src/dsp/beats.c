@@ -194,10 +194,8 @@ static aiecg_status clean_leads(const aiecg_record *rec, int nl, float **out) {
         if (!out[l]) return AIECG_ERR_NOMEM;
         const float *x = aiecg_record_lead_data(rec, l);
         for (int64_t i = 0; i < n; i++) out[l][i] = isfinite(x[i]) ? x[i] : 0.0f;
-        aiecg_status st = aiecg_filter_baseline(out[l], n, fs);
-        if (st) return st;
     }
-    return AIECG_OK;
+    return aiecg__filter_baseline_multi(out, nl, n, fs); /* = aiecg_filter_baseline per lead */
 }
 
 static void free_leads(float **x, int nl) {
@@ -462,15 +460,17 @@ aiecg_status aiecg__median_beat(const aiecg_record *rec, const aiecg_beat *beats
         aiecg__free(sel);
         return AIECG_ERR_INVALID_ARG;
     }
-    /* one lead buffer for all leads (baseline removal over the whole lead keeps it simple) */
-    float *seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    /* baseline removal over the whole of every lead (all leads at once) keeps it simple */
+    float *seg = aiecg__malloc((size_t)(n > 0 ? n : 1) * (size_t)(nl > 0 ? nl : 1) * sizeof(float));
     aiecg_status st = seg ? AIECG_OK : AIECG_ERR_NOMEM;
+    float *lead[AIECG_MAX_LEADS];
     for (int l = 0; l < nl && !st; l++) {
         const float *raw = aiecg_record_lead_data(rec, l);
-        for (int64_t i = 0; i < n; i++) seg[i] = isfinite(raw[i]) ? raw[i] : 0.0f;
-        st = aiecg_filter_baseline(seg, n, aiecg_record_fs(rec));
-        if (!st) st = median_of(seg, sel, use, pre, len, out + (size_t)l * len);
+        lead[l] = seg + (size_t)l * (size_t)n;
+        for (int64_t i = 0; i < n; i++) lead[l][i] = isfinite(raw[i]) ? raw[i] : 0.0f;
     }
+    if (!st) st = aiecg__filter_baseline_multi(lead, nl, n, aiecg_record_fs(rec));
+    for (int l = 0; l < nl && !st; l++) st = median_of(lead[l], sel, use, pre, len, out + (size_t)l * len);
     aiecg__free(seg);
     aiecg__free(sel);
     if (!st && nused) *nused = (int)use;

@@ -33,6 +33,22 @@ aiecg_status aiecg__biquad_filtfilt_multi(const aiecg__biquad *s, int nsec, floa
 /* aiecg_filter_lowpass on nch channels at once (same results, channels interleaved). */
 aiecg_status aiecg__filter_lowpass_multi(float *const *x, int nch, int64_t n, double fs, double cutoff_hz);
 
+/* aiecg_filter_baseline on nch channels of n samples each: every channel's result is
+   bit-identical to aiecg_filter_baseline on it alone (AVX2 + FMA: 12 channels as vector lanes,
+   divisions by L replaced by an exact reciprocal step; else one channel at a time). */
+aiecg_status aiecg__filter_baseline_multi(float *const *x, int nch, int64_t n, double fs);
+#if defined(__x86_64__) || defined(_M_X64)
+/* filter_avx2.c: the baseline stream over G <= 3 groups of 4 interleaved channels: t has D + m
+   rows of 4 G floats, the input in rows D.. (rows < D are scratch); output row i (the input D
+   samples back) lands in row i. ring has 2 * L * 4 G doubles of scratch. */
+void aiecg__baseline_groups_avx2(float *t, int64_t m, int G, double *ring, int L, int64_t D);
+/* The whole baseline of nc <= 12 channels x[c][n] (n >= 2) through it: pads as
+   aiecg_filter_baseline, interleaves into t ((D + n + 2 D + 2) rows of 4 ceil(nc / 4) floats),
+   filters, and writes back the channels with ok[c] set (the others are left as they were). */
+void aiecg__baseline_multi_avx2(float *const *x, int nc, int64_t n, const int *ok, float *t, double *ring, int L,
+                                int64_t D);
+#endif
+
 /* ---- representative beat (beats.c) ------------------------------------- */
 /*
  * Median (sample-wise, per lead) of the beats of `family` (family < 0: all
@@ -56,6 +72,14 @@ aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_
  * set, sorted ascending) from the record's signals. Used by aiecg_qrs_detect.
  */
 aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, int64_t nbeats);
+
+/* ---- quality (quality.c) ------------------------------------------------- */
+/* aiecg_quality_assess_beats with the baseline-removed leads supplied: clean[l] (l < nleads of rec,
+   n samples each) must be lead l with non-finite samples replaced by 0, then aiecg_filter_baseline
+   (as aiecg_analyze's conditioning has them before the mains notch). Same result, without filtering
+   the leads again. */
+aiecg_status aiecg__quality_assess_clean(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                         const float *const *clean, aiecg_quality *out);
 
 /* ---- small numeric helpers ---------------------------------------------- */
 /* Median of x[n] (n >= 1); scratch has n floats (x is not modified). */

@@ -248,6 +248,68 @@ aiecg_status aiecg_filter_baseline(float *x, int64_t n, double fs) {
     return AIECG_OK;
 }
 
+/* 1 when all of x[0..n) is finite (integer test on the bits, so the loop vectorises). */
+static int all_finite(const float *x, int64_t n) {
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        bad |= (u & 0x7fffffffu) >= 0x7f800000u;
+    }
+    return !bad;
+}
+
+aiecg_status aiecg__filter_baseline_multi(float *const *x, int nch, int64_t n, double fs) {
+    if (nch < 0 || (nch > 0 && !x)) return AIECG_ERR_INVALID_ARG;
+    for (int c = 0; c < nch; c++)
+        if (!sanity(x[c], n, fs)) return AIECG_ERR_INVALID_ARG;
+    if (n < 2 || nch == 0) return AIECG_OK;
+#if defined(__x86_64__) || defined(_M_X64)
+    uint32_t f = aiecg_cpu_features();
+    if ((f & AIECG_CPU_AVX2) && (f & AIECG_CPU_FMA) && fs <= 100000) {
+        /* the stream's geometry (aiecg_filter_stream_new, kind BASELINE) and aiecg_filter_baseline's padding */
+        const int L = baseline_len(fs, 0.67);
+        const int64_t D = (int64_t)BL_STAGES * (L - 1) / 2, pad = D + 1, m = n + 2 * pad;
+        const int maxc = nch < 12 ? nch : 12, Wmax = 4 * ((maxc + 3) / 4);
+        float *t = aiecg__malloc((size_t)(D + m) * (size_t)Wmax * sizeof *t);
+        double *ring = aiecg__malloc((size_t)(2 * L) * (size_t)Wmax * sizeof *ring);
+        if (!t || !ring) {
+            aiecg__free(t);
+            aiecg__free(ring);
+            return AIECG_ERR_NOMEM;
+        }
+        aiecg_status st = AIECG_OK;
+        for (int c0 = 0; c0 < nch && !st; c0 += 12) {
+            int nc = nch - c0 < 12 ? nch - c0 : 12;
+            /* a channel holding a non-finite value (or whose odd-reflected edge overflows)
+               goes through the plain stream instead */
+            int ok[12];
+            for (int j = 0; j < nc; j++) {
+                const float *xc = x[c0 + j];
+                ok[j] = all_finite(xc, n);
+                for (int64_t i = 0; i < pad && ok[j]; i++) {
+                    int64_t k0 = pad - i, k1 = n - 2 - i;
+                    if (k0 > n - 1) k0 = n - 1;
+                    if (k1 < 0) k1 = 0;
+                    ok[j] = isfinite(2 * xc[0] - xc[k0]) && isfinite(2 * xc[n - 1] - xc[k1]);
+                }
+            }
+            aiecg__baseline_multi_avx2(x + c0, nc, n, ok, t, ring, L, D);
+            for (int j = 0; j < nc && !st; j++)
+                if (!ok[j]) st = aiecg_filter_baseline(x[c0 + j], n, fs);
+        }
+        aiecg__free(t);
+        aiecg__free(ring);
+        return st;
+    }
+#endif
+    for (int c = 0; c < nch; c++) {
+        aiecg_status st = aiecg_filter_baseline(x[c], n, fs);
+        if (st) return st;
+    }
+    return AIECG_OK;
+}
+
 /* ---- mains -------------------------------------------------------------- */
 /* Goertzel power |X(f)|^2 / n^2 at nf frequencies (nf <= 16) in one pass over x. */
 static void goertzel_multi(const float *x, int64_t n, double fs, const double *f, int nf, double *p) {

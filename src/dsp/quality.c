@@ -133,20 +133,28 @@ static double clip_fraction(const aiecg_record *rec, int l, const float *x, int6
     return (double)clipped / (double)n;
 }
 
+/* Lead l with non-finite samples read as 0 into tmp (n floats); returns the count replaced. */
+static int64_t lead_clean(const aiecg_record *rec, int l, float *tmp) {
+    int64_t n = aiecg_record_nsamples(rec), nonfinite = 0;
+    const float *x = aiecg_record_lead_data(rec, l);
+    for (int64_t i = 0; i < n; i++) {
+        tmp[i] = isfinite(x[i]) ? x[i] : 0.0f;
+        nonfinite += !isfinite(x[i]);
+    }
+    return nonfinite;
+}
+
 /* First pass over lead l: everything up to the HF residual's low-pass, which runs on all leads
-   at once afterwards (lp). tmp is n floats of scratch; hp receives the baseline-removed lead,
-   hf the signal whose > 40 Hz residual is measured and lp a copy of it to be low-passed. */
-static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, float *hp, float *hf, float *lp,
+   at once afterwards (lp). tmp is n floats of scratch; hp is the baseline-removed lead (already
+   filtered, for all leads at once), hf receives the signal whose > 40 Hz residual is measured
+   and lp a copy of it to be low-passed. */
+static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, const float *hp, float *hf, float *lp,
                                  double a50, double a60, lead_stats *s) {
     double fs = aiecg_record_fs(rec);
     int64_t n = aiecg_record_nsamples(rec);
     const float *x = aiecg_record_lead_data(rec, l);
     memset(s, 0, sizeof *s);
-    int64_t nonfinite = 0;
-    for (int64_t i = 0; i < n; i++) {
-        tmp[i] = isfinite(x[i]) ? x[i] : 0.0f;
-        nonfinite += !isfinite(x[i]);
-    }
+    int64_t nonfinite = lead_clean(rec, l, tmp);
     s->nonfinite_frac = n ? (double)nonfinite / n : 0;
     s->clip_frac = clip_fraction(rec, l, x, n);
     /* flat: 1-s windows whose range is below 20 uV */
@@ -162,9 +170,7 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, flo
     if (!(fs > 130)) a60 = 0;
     s->mains_amp = fmax(a50, a60);
     /* baseline: the part the baseline filter removes */
-    memcpy(hp, tmp, (size_t)n * sizeof *hp);
-    aiecg_status st = aiecg_filter_baseline(hp, n, fs);
-    if (st) return st;
+    aiecg_status st = AIECG_OK;
     double brange = 0;
     int64_t w2 = (int64_t)(2 * fs) > 0 ? (int64_t)(2 * fs) : 1;
     for (int64_t a = 0; a < n; a += w2) {
@@ -275,8 +281,10 @@ static int lead_polarity(const aiecg_record *rec, const aiecg_beat *beats, int64
 }
 
 /* beats NULL: detect them here (and free them); else the caller's, kept. */
+/* clean: the baseline-removed leads of rec (non-finite zeroed, then aiecg_filter_baseline), or NULL
+   to compute them here. */
 static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int64_t ngiven, int detect,
-                           aiecg_quality *out) {
+                           const float *const *clean, aiecg_quality *out) {
     if (!rec || !out || (ngiven > 0 && !given) || ngiven < 0) return AIECG_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     int nl = aiecg_record_nleads(rec);
@@ -309,8 +317,9 @@ static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int
     /* the baseline-removed leads I and aVR are kept from lead_analyse for the reversal check
        (their median beats are what aiecg__median_beat would give, without filtering 12 leads twice) */
     int li = aiecg_record_find_lead(rec, AIECG_LEAD_I), lr = aiecg_record_find_lead(rec, AIECG_LEAD_AVR);
-    /* scratch, then per lead: baseline-removed, HF input, its low-passed copy */
-    float *tmp = aiecg__malloc((size_t)n * (1 + 3 * (size_t)(nl > 0 ? nl : 1)) * sizeof *tmp);
+    /* scratch, then per lead: baseline-removed (unless given), HF input, its low-passed copy */
+    const size_t per = clean ? 2 : 3;
+    float *tmp = aiecg__malloc((size_t)n * (1 + per * (size_t)(nl > 0 ? nl : 1)) * sizeof *tmp);
     float *med = aiecg__malloc((size_t)(fs * 0.7 + 4) * sizeof *med);
     if (!tmp || !med) {
         aiecg__free(tmp);
@@ -318,24 +327,37 @@ static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int
         aiecg_free(owned);
         return AIECG_ERR_NOMEM;
     }
-#define HP(l) (tmp + (size_t)n * (1 + 3 * (size_t)(l)))
-#define HF(l) (HP(l) + n)
-#define LP(l) (HP(l) + 2 * n)
-    const float *keep_i = li >= 0 ? HP(li) : NULL, *keep_r = lr >= 0 ? HP(lr) : NULL;
+    const float *hp[AIECG_MAX_LEADS];
+    float *hpw[AIECG_MAX_LEADS], *hf[AIECG_MAX_LEADS], *lps[AIECG_MAX_LEADS];
+    float *next = tmp + n;
+    for (int l = 0; l < nl; l++) {
+        if (!clean) {
+            hpw[l] = next;
+            hp[l] = next;
+            next += n;
+        } else {
+            hp[l] = clean[l];
+        }
+        hf[l] = next;
+        lps[l] = next + n;
+        next += 2 * n;
+    }
+    if (!clean) {
+        /* baseline: the part the baseline filter removes, all leads at once */
+        for (int l = 0; l < nl; l++) (void)lead_clean(rec, l, hpw[l]);
+        st = aiecg__filter_baseline_multi(hpw, nl, n, fs);
+    }
+    const float *keep_i = li >= 0 ? hp[li] : NULL, *keep_r = lr >= 0 ? hp[lr] : NULL;
     int n_bad = 0, n_poor = 0, n_notgood = 0;
     lead_stats stats[AIECG_MAX_LEADS];
     double g50[AIECG_MAX_LEADS] = {0}, g60[AIECG_MAX_LEADS] = {0};
     int64_t m10 = n < (int64_t)(10 * fs) ? n : (int64_t)(10 * fs);
     if (fs > 110 && nl > 0) goertzel_amp2_leads(rec, nl, m10, fs, 50, 60, g50, g60);
-    for (int l = 0; l < nl && !st; l++) st = lead_prepare(rec, l, tmp, HP(l), HF(l), LP(l), g50[l], g60[l], &stats[l]);
-    if (!st && fs > 100) {
-        float *lps[AIECG_MAX_LEADS];
-        for (int l = 0; l < nl; l++) lps[l] = LP(l);
-        st = aiecg__filter_lowpass_multi(lps, nl, n, fs, 40);
-    }
+    for (int l = 0; l < nl && !st; l++) st = lead_prepare(rec, l, tmp, hp[l], hf[l], lps[l], g50[l], g60[l], &stats[l]);
+    if (!st && fs > 100) st = aiecg__filter_lowpass_multi(lps, nl, n, fs, 40);
     for (int l = 0; l < nl && !st; l++) {
         lead_stats s = stats[l];
-        st = lead_finish(rec, beats, nb, HP(l), HF(l), LP(l), med, &s);
+        st = lead_finish(rec, beats, nb, hp[l], hf[l], lps[l], med, &s);
         if (st) break;
         aiecg_lead_quality *q = &out->lead[l];
         uint32_t f = 0;
@@ -386,9 +408,6 @@ static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int
             }
         }
     }
-#undef HP
-#undef HF
-#undef LP
     aiecg__free(tmp);
     aiecg__free(med);
     aiecg_free(owned);
@@ -396,10 +415,18 @@ static aiecg_status assess(const aiecg_record *rec, const aiecg_beat *given, int
 }
 
 aiecg_status aiecg_quality_assess(const aiecg_record *rec, aiecg_quality *out) {
-    return assess(rec, NULL, 0, 1, out);
+    return assess(rec, NULL, 0, 1, NULL, out);
 }
 
 aiecg_status aiecg_quality_assess_beats(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
                                         aiecg_quality *out) {
-    return assess(rec, beats, nbeats, 0, out);
+    return assess(rec, beats, nbeats, 0, NULL, out);
+}
+
+aiecg_status aiecg__quality_assess_clean(const aiecg_record *rec, const aiecg_beat *beats, int64_t nbeats,
+                                         const float *const *clean, aiecg_quality *out) {
+    if (!clean) return AIECG_ERR_INVALID_ARG;
+    for (int l = 0; rec && l < aiecg_record_nleads(rec); l++)
+        if (!clean[l]) return AIECG_ERR_INVALID_ARG;
+    return assess(rec, beats, nbeats, 0, clean, out);
 }
