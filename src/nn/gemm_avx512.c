@@ -218,4 +218,117 @@ TGT void aiecg__gemm_avx512(const aiecg__gemm_args *g) {
     epilogue(g, cb, ce);
 }
 
+
+/*
+ * Short outputs (a conv with 8-64 output samples at batch 1): C^T = B^T A^T,
+ * output channels along the zmm lanes. A (the weights) is packed once per
+ * session by aiecg__pack_wt into 32-row panels [M/32][K][32], so the kernel
+ * streams each weight exactly once per column tile and never wastes lanes on
+ * the short N side; up to 12 output samples (one column segment) broadcast
+ * from the B rows in place. Per element the sum runs over KC blocks of K
+ * exactly as in aiecg__gemm_avx512 (a fresh FMA chain per block, blocks added
+ * in order, then the same epilogue), so both kernels give the same bits.
+ */
+#define WT_NR 12 /* output samples per tile (rows of C^T) */
+#define WT_TB 8  /* tiles per column block */
+
+TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+                                                              const float *const *bq, int64_t boff, int64_t p0,
+                                                              int first, float (*tile)[NR]) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z, e0 = z, e1 = z, f0 = z, f1 = z;
+    __m512 g0 = z, g1 = z, h0 = z, h1 = z, i0 = z, i1 = z, j0 = z, j1 = z, k0 = z, k1 = z, l0 = z, l1 = z;
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 w0 = _mm512_load_ps(wq + p * NR), w1 = _mm512_load_ps(wq + p * NR + 16);
+        const float *x = bq[p0 + p] + boff;
+        __m512 v;
+#define WT_ROW(r, u0, u1)                                                                                      \
+        if (nr > r) {                                                                                          \
+            v = _mm512_set1_ps(x[r]);                                                                          \
+            u0 = _mm512_fmadd_ps(v, w0, u0);                                                                   \
+            u1 = _mm512_fmadd_ps(v, w1, u1);                                                                   \
+        }
+        WT_ROW(0, a0, a1) WT_ROW(1, b0, b1) WT_ROW(2, c0, c1) WT_ROW(3, d0, d1) WT_ROW(4, e0, e1)
+        WT_ROW(5, f0, f1) WT_ROW(6, g0, g1) WT_ROW(7, h0, h1) WT_ROW(8, i0, i1) WT_ROW(9, j0, j1)
+        WT_ROW(10, k0, k1) WT_ROW(11, l0, l1)
+#undef WT_ROW
+    }
+#define WT_PUT(r, u0, u1)                                                                                      \
+    if (nr > r) {                                                                                              \
+        if (first) {                                                                                           \
+            _mm512_store_ps(tile[r], u0);                                                                      \
+            _mm512_store_ps(tile[r] + 16, u1);                                                                 \
+        } else {                                                                                               \
+            _mm512_store_ps(tile[r], _mm512_add_ps(_mm512_load_ps(tile[r]), u0));                              \
+            _mm512_store_ps(tile[r] + 16, _mm512_add_ps(_mm512_load_ps(tile[r] + 16), u1));                    \
+        }                                                                                                      \
+    }
+    WT_PUT(0, a0, a1) WT_PUT(1, b0, b1) WT_PUT(2, c0, c1) WT_PUT(3, d0, d1) WT_PUT(4, e0, e1)
+    WT_PUT(5, f0, f1) WT_PUT(6, g0, g1) WT_PUT(7, h0, h1) WT_PUT(8, i0, i1) WT_PUT(9, j0, j1)
+    WT_PUT(10, k0, k1) WT_PUT(11, l0, l1)
+#undef WT_PUT
+}
+
+TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    if (g->k == 0) {
+        for (int64_t i = 0; i < g->m; i++)
+            for (int64_t j = cb; j < ce; j++) *aiecg__gemm_c(g, i, j) = 0.0f;
+        epilogue(g, cb, ce);
+        return;
+    }
+    if (!g->brow) { /* the conv path always has row pointers; anything else takes the packed-A kernel */
+        aiecg__gemm_avx512(g);
+        return;
+    }
+    const float *const *bq = g->brow;
+    /* column blocks of WT_TB tiles: each KC x 32 weight block is loaded once per block and reused from L1 */
+    _Alignas(64) float tile[WT_TB][WT_NR][NR];
+    int64_t tj[WT_TB], toff[WT_TB];
+    int tn[WT_TB];
+    for (int64_t j = cb; j < ce;) {
+        int nt = 0;
+        for (; nt < WT_TB && j < ce; nt++) {
+            int64_t q = j / s, t = j - q * s;
+            tn[nt] = (int)AIECG__MIN(AIECG__MIN((int64_t)WT_NR, ce - j), s - t); /* within one segment */
+            tj[nt] = j;
+            toff[nt] = q * g->b_seg + t;
+            j += tn[nt];
+        }
+        for (int64_t m0 = 0; m0 < g->m; m0 += NR) {
+            const float *wq = wp + m0 * g->k;
+            for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+                int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+                const float *wb = wq + p0 * NR;
+                for (int u = 0; u < nt; u++) {
+                    int64_t boff = toff[u];
+                    int first = p0 == 0;
+                    switch (tn[u]) {
+                    case 12: wt_tile(12, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 11: wt_tile(11, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 10: wt_tile(10, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 9: wt_tile(9, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 8: wt_tile(8, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 7: wt_tile(7, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 6: wt_tile(6, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 5: wt_tile(5, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 4: wt_tile(4, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 3: wt_tile(3, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    case 2: wt_tile(2, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    default: wt_tile(1, kc, wb, bq, boff, p0, first, tile[u]); break;
+                    }
+                }
+            }
+            /* transposed store of the raw sums: lane l of row r is C[m0 + l][j + r] */
+            int mr = (int)AIECG__MIN((int64_t)NR, g->m - m0);
+            for (int u = 0; u < nt; u++) {
+                float *c = aiecg__gemm_c(g, m0, tj[u]);
+                for (int l = 0; l < mr; l++)
+                    for (int r = 0; r < tn[u]; r++) c[l * g->ldc + r] = tile[u][r][l];
+            }
+        }
+    }
+    epilogue(g, cb, ce);
+}
+
 #endif

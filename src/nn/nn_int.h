@@ -286,6 +286,8 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
                                           aiecg_session **out, aiecg_error *err);
 /* Records per pass through the graph (< the planned batch when the batch is split). */
 int64_t aiecg__nn_session_sub_batch(const aiecg_session *s);
+/* Bytes of conv weights the session re-laid for aiecg__gemm_avx512_wt (a second copy of them). */
+size_t aiecg__nn_session_packed_bytes(const aiecg_session *s);
 
 /* Per-run execution state: per-tensor shapes and data pointers. */
 typedef struct aiecg__nn_exec {
@@ -299,6 +301,7 @@ typedef struct aiecg__nn_exec {
     int nthreads;
     int fast;                          /* 1: SIMD kernels (gemm-based conv) */
     uint32_t features;
+    const float *const *wpack;         /* per node: weights packed by aiecg__nn_conv_wt_pack, or NULL */
 } aiecg__nn_exec;
 
 /* ops_rnn.c: LSTM / GRU / RNN nodes (dispatched from aiecg__nn_exec_node). */
@@ -371,6 +374,8 @@ void aiecg__gemm_ref(const aiecg__gemm_args *g);
 #if defined(__x86_64__) || defined(_M_X64)
 void aiecg__gemm_avx2(const aiecg__gemm_args *g);
 void aiecg__gemm_avx512(const aiecg__gemm_args *g); /* gemm_avx512.c, target attributes */
+/* Short-N GEMM with output rows along the lanes; wp = A packed by aiecg__pack_wt; same bits as gemm_avx512. */
+void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp);
 void aiecg__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
 #endif
 #if defined(__aarch64__)
@@ -378,6 +383,15 @@ void aiecg__gemm_neon(const aiecg__gemm_args *g);
 #endif
 
 typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
+
+/* A[m][k] (row stride lda) as 32-row panels [ceil(m/32)][k][32], zero rows past m (ops_ref.c). */
+#define AIECG__WT_ROWS 32
+void aiecg__pack_wt(const float *a, int64_t m, int64_t k, int64_t lda, float *dst);
+/* Floats of packed weights conv node n wants for the short-output kernel at shapes sh (0: none). */
+size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh,
+                                int fast, uint32_t features);
+/* Packs node n's weights (aiecg__nn_conv_wt_floats floats at dst, 64-byte aligned). */
+void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, float *dst);
 
 /* ops_ref.c: runs a GEMM on the session's best kernel (threaded over column chunks). */
 void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);

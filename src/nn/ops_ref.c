@@ -357,6 +357,8 @@ void aiecg__gemm_ref(const aiecg__gemm_args *g) {
 
 /* Gathers strided/transposed operands into the session scratch for a plain GEMM call. */
 static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
+/* run_gemm, or aiecg__gemm_avx512_wt on weights wp packed by aiecg__pack_wt when wp is not NULL. */
+static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp);
 
 static size_t esize(int dt) { return dt == AIECG__DT_I64 ? 8 : 4; }
 
@@ -369,6 +371,52 @@ static int64_t conv_phase_len(const aiecg__conv_geom *geo) {
 
 /* Fold the batch into GEMM columns when one item's output is too short to fill tiles. */
 static int conv_fold(const aiecg__conv_geom *geo) { return geo->n > 1 && geo->ow < 256; }
+
+
+/*
+ * Geometry of a 1-D, ungrouped conv with constant weights: on AVX-512 these
+ * take aiecg__gemm_avx512_wt with weights packed once per session. Measured
+ * against the packed-A GEMM (bench_nn, interleaved runs, docs/nn-engine.md) it
+ * won on every shape of the benchmark nets, from 8 output samples (no lanes
+ * wasted on the short side, each weight read once per column block) to
+ * Ribeiro's 4096 (no B packing pass), so it is not restricted by shape.
+ */
+static int conv_wt_geom(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh,
+                        aiecg__conv_geom *geo) {
+    if (n->op != AIECG__OP_CONV || n->nin < 2 || n->in[1] < 0 || !g->t[n->in[1]].is_const || !g->t[n->in[1]].data)
+        return 0;
+    const aiecg__nn_shape *xs = &sh[n->in[0]], *ws = &sh[n->in[1]];
+    if (ws->ndim < 3 || aiecg__nn_conv_geom(n, xs, ws->d[0], n->a.nspatial == 2 ? ws->d[2] : 1, ws->d[ws->ndim - 1], 0,
+                                            geo, NULL))
+        return 0;
+    return geo->kh == 1 && geo->ih == 1 && geo->group == 1;
+}
+
+void aiecg__pack_wt(const float *a, int64_t m, int64_t k, int64_t lda, float *dst) {
+    for (int64_t m0 = 0; m0 < m; m0 += AIECG__WT_ROWS)
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t l = 0; l < AIECG__WT_ROWS; l++)
+                *dst++ = m0 + l < m ? a[(m0 + l) * lda + p] : 0.0f;
+}
+
+size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh,
+                                int fast, uint32_t features) {
+#if defined(__x86_64__) || defined(_M_X64)
+    aiecg__conv_geom geo;
+    if (!fast || !(features & AIECG_CPU_AVX512F) || !(features & AIECG_CPU_FMA) || !conv_wt_geom(g, n, sh, &geo))
+        return 0;
+    return (size_t)((geo.cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * geo.cin * geo.kw);
+#else
+    (void)g; (void)n; (void)sh; (void)fast; (void)features;
+    return 0;
+#endif
+}
+
+void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, float *dst) {
+    aiecg__conv_geom geo;
+    if (conv_wt_geom(g, n, sh, &geo))
+        aiecg__pack_wt(g->t[n->in[1]].data, geo.cout, geo.cin * geo.kw, geo.cin * geo.kw, dst);
+}
 
 aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err) {
     const aiecg__nn_attr *a = &n->a;
@@ -453,7 +501,7 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                     ga.b_seg = bseg;
                     ga.c_seg = geo.cout * geo.ow;
                     ga.r_seg = geo.cout * geo.ow;
-                    run_gemm(x, &ga);
+                    run_gemm_wt(x, &ga, x->wpack && geo.group == 1 ? x->wpack[n - x->g->n] : NULL);
                 }
         } else {
             aiecg__conv_ref(&geo, px, IN(1), IN(2), res, py, a->act, a->act_a, a->act_b);
@@ -952,7 +1000,18 @@ typedef struct {
     const aiecg__gemm_args *ga;
     aiecg__gemm_fn fn;
     int64_t chunk;
+    const float *wp; /* packed weights: the short-output kernel instead of fn */
 } gemm_job;
+
+static void gemm_call(const gemm_job *j, const aiecg__gemm_args *ga) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (j->wp) {
+        aiecg__gemm_avx512_wt(ga, j->wp);
+        return;
+    }
+#endif
+    j->fn(ga);
+}
 
 static void gemm_task(void *ctx, int task, int thread) {
     (void)thread;
@@ -960,10 +1019,12 @@ static void gemm_task(void *ctx, int task, int thread) {
     aiecg__gemm_args sub = *j->ga;
     sub.col_begin = (int64_t)task * j->chunk;
     sub.col_end = AIECG__MIN(sub.col_begin + j->chunk, j->ga->n);
-    j->fn(&sub);
+    gemm_call(j, &sub);
 }
 
-static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
+static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) { run_gemm_wt(x, ga, NULL); }
+
+static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp) {
     aiecg__gemm_fn fn = aiecg__gemm_ref;
 #if defined(__x86_64__) || defined(_M_X64)
     if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx2;
@@ -977,11 +1038,11 @@ static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) {
     /* Column chunks are a fixed function of the shape, never of the thread count. */
     int64_t chunk = 256;
     int ntasks = (int)((ga->n + chunk - 1) / chunk);
+    gemm_job j = {ga, fn, chunk, wp};
     if (ntasks <= 1 || x->nthreads <= 1 || (double)ga->m * (double)ga->k * (double)ga->n < 2e5) {
-        fn(ga);
+        gemm_call(&j, ga);
         return;
     }
-    gemm_job j = {ga, fn, chunk};
     aiecg_threadpool_parallel_for(x->pool, ntasks, gemm_task, &j);
 }
 

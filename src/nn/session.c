@@ -43,6 +43,9 @@ struct aiecg_session {
     int64_t max_in[AIECG_NN_MAX_DIMS];
     double *prof; /* optional: seconds accumulated per node (bench only) */
     int64_t sub_batch; /* records per pass through the graph (batch-separable graphs), else max batch */
+    float *wpack_buf;  /* conv weights re-laid for the short-output kernel, packed once here */
+    const float **wpack; /* per node: its panels in wpack_buf, or NULL */
+    size_t wpack_floats;
 };
 
 void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds) {
@@ -186,6 +189,8 @@ void aiecg_session_free(aiecg_session *s) {
     aiecg__aligned_free(s->arena);
     aiecg__free(s->ival);
     aiecg__aligned_free(s->scratch);
+    aiecg__aligned_free(s->wpack_buf);
+    aiecg__free(s->wpack);
     aiecg_threadpool_free(s->own_pool);
     aiecg__free(s);
 }
@@ -425,6 +430,8 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
 
 int64_t aiecg__nn_session_sub_batch(const aiecg_session *s) { return s ? s->sub_batch : 0; }
 
+size_t aiecg__nn_session_packed_bytes(const aiecg_session *s) { return s ? s->wpack_floats * sizeof(float) : 0; }
+
 aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_session_options *opt, size_t budget,
                                           aiecg_session **out, aiecg_error *err) {
     if (!m || !out) return aiecg__error_set(err, AIECG_ERR_INVALID_ARG, "session_new: NULL argument");
@@ -511,6 +518,27 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
     }
     for (int i = 0; i < g->nt; i++)
         if (s->cap[i]) s->ptr[i] = s->arena + s->off[i];
+    /* 1-D conv weights, packed once in the layout of aiecg__gemm_avx512_wt (AVX-512 sessions) */
+    size_t wtot = 0;
+    for (int i = 0; i < g->nn; i++)
+        wtot += (aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features) + 15) & ~(size_t)15;
+    if (wtot) {
+        s->wpack = aiecg__calloc((size_t)g->nn, sizeof *s->wpack);
+        s->wpack_buf = aiecg__aligned_alloc(wtot * sizeof(float));
+        if (!s->wpack || !s->wpack_buf) {
+            st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session: packed weights (%zu floats)", wtot);
+            goto fail;
+        }
+        s->wpack_floats = wtot;
+        size_t wo = 0;
+        for (int i = 0; i < g->nn; i++) {
+            size_t f = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features);
+            if (!f) continue;
+            aiecg__nn_conv_wt_pack(g, &g->n[i], s->sh, s->wpack_buf + wo);
+            s->wpack[i] = s->wpack_buf + wo;
+            wo += (f + 15) & ~(size_t)15;
+        }
+    }
     aiecg__free(lv);
     aiecg__free(sp);
     *out = s;
@@ -561,6 +589,7 @@ static aiecg_status run_pass(aiecg_session *s, const float *input, const int64_t
     x.nthreads = s->nthreads;
     x.fast = s->fast;
     x.features = s->features;
+    x.wpack = (const float *const *)s->wpack;
     aiecg_status st = AIECG_OK;
     for (int i = 0; i < g->nn; i++) {
         if (atomic_load(&s->cancel)) {
