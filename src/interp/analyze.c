@@ -24,6 +24,8 @@
  */
 #include "interp_int.h"
 
+#include "dsp/dsp_int.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
@@ -626,6 +628,8 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     aiecg_result *r = aiecg__result_new();
     if (!r) return AIECG_ERR_NOMEM;
     aiecg_record *sig = NULL, *raw = NULL;
+    float *clean_copy = NULL;                /* the record's leads baseline-removed, when the notch changes sig's */
+    const float *clean[AIECG_MAX_LEADS] = {0}; /* quality's baseline-removed leads (filtered once, here) */
     aiecg_status st = fill_record_info(r, rec);
     if (st) goto fail;
     set_lead_names(r, rec);
@@ -664,11 +668,26 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
             int li = aiecg_record_find_lead(sig, AIECG_LEAD_II);
             mains = aiecg_powerline_detect(aiecg_record_lead_data(sig, li >= 0 ? li : 0), n, fs);
         }
-        for (int l = 0; l < aiecg_record_nleads(sig); l++) {
-            float *x = aiecg_record_lead_data_mut(sig, l);
-            aiecg_filter_baseline(x, n, fs);
-            if (mains > 0 && mains < fs / 2) aiecg_filter_powerline(x, n, fs, mains);
+        /* baseline wander of all leads at once (each lead bit-identical to aiecg_filter_baseline);
+           the record's own leads at this point are what quality would filter them to, so it gets them */
+        int nls = aiecg_record_nleads(sig), nlr = aiecg_record_nleads(rec);
+        int notch = mains > 0 && mains < fs / 2;
+        float *bl[AIECG_MAX_LEADS];
+        for (int l = 0; l < nls; l++) bl[l] = aiecg_record_lead_data_mut(sig, l);
+        st = aiecg__filter_baseline_multi(bl, nls, n, fs);
+        if (st) goto fail;
+        if (notch) {
+            clean_copy = aiecg__malloc((size_t)n * (size_t)nlr * sizeof *clean_copy);
+            if (!clean_copy) {
+                st = AIECG_ERR_NOMEM;
+                goto fail;
+            }
         }
+        for (int l = 0; l < nlr; l++) {
+            if (notch) memcpy(clean_copy + (size_t)l * (size_t)n, bl[l], (size_t)n * sizeof *clean_copy);
+            clean[l] = notch ? clean_copy + (size_t)l * (size_t)n : bl[l];
+        }
+        for (int l = 0; notch && l < nls; l++) aiecg_filter_powerline(bl[l], n, fs, mains);
         set_lead_names(r, sig);
         aiecg_error e2;
         aiecg_error_clear(&e2);
@@ -711,7 +730,7 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
 
     /* quality: on the raw record, reusing the beats detected above (one QRS detection per analysis) */
     t = aiecg__now_ms();
-    st = analysable ? aiecg_quality_assess_beats(rec, r->beats, r->nbeats, &r->quality)
+    st = analysable ? aiecg__quality_assess_clean(rec, r->beats, r->nbeats, clean, &r->quality)
                     : aiecg_quality_assess(rec, &r->quality);
     if (st) {
         if (st == AIECG_ERR_NOMEM) goto fail;
@@ -753,6 +772,7 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     t = aiecg__now_ms();
     aiecg__interpret(r);
     r->t.interp_ms = aiecg__now_ms() - t;
+    aiecg__free(clean_copy);
     if (o.keep_signal && sig) {
         r->signal = sig;
         sig = NULL;
@@ -765,6 +785,7 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
 fail:
     if (st == AIECG_ERR_NOMEM && err && err->status == AIECG_OK)
         aiecg__error_set(err, st, "out of memory during analysis");
+    aiecg__free(clean_copy);
     aiecg_record_free(sig);
     aiecg_record_free(raw);
     aiecg_result_free(r);
