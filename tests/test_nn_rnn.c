@@ -7,7 +7,8 @@
  *    larger: max |diff| <= 1e-4 in FP32 on the generic, the best SIMD, the
  *    AVX2/NEON and the 2-thread path, from the ONNX file and the compiled
  *    .aiem (whose output equals the ONNX one bit for bit), <= 1e-3 with FP16
- *    weights; a run allocates nothing.
+ *    weights; a run allocates nothing. Batch 9 (the 3 records three times)
+ *    takes the GEMM kernels for the per-step recurrence too.
  *  - attributes: single-node models (tests/data/nn/rnn_*) covering
  *    directions, layout 1, sequence_lens (0 included), initial states,
  *    peepholes, clip, input_forget, linear_before_reset 0/1 and non-default
@@ -129,6 +130,37 @@ static void test_pytorch_models(void) {
         CHECK(f1 <= 1e-4 && f2 <= 1e-4);
         CHECK(t1 <= 1e-4 && t2 <= 1e-4);
         CHECK(v1 <= 1e-4 && v2 <= 1e-4);
+        /* batch 9 (the 3 records three times): the per-step recurrence takes the GEMM kernels from 8 rows on */
+        {
+            int64_t n3 = p[0].xd[1] * p[0].xd[2] * 3, xd9[3] = {9, p[0].xd[1], p[0].xd[2]};
+            float *x9 = malloc((size_t)n3 * 3 * 4), *y9 = malloc((size_t)p[0].ny * 3 * 4), *out9 = malloc((size_t)p[0].ny * 3 * 4);
+            for (int r = 0; r < 3; r++) {
+                memcpy(x9 + r * n3, p[0].x, (size_t)n3 * 4);
+                memcpy(y9 + r * p[0].ny, p[0].y, (size_t)p[0].ny * 4);
+            }
+            for (int pass = 0; pass < 3; pass++) {
+                aiecg_session_options o9 = aiecg_session_options_default();
+                o9.max_batch = 9;
+                o9.max_length = 1000;
+                o9.force_generic = pass == 0;
+                if (pass == 2) o9.cpu_features = AIECG_CPU_SSE2 | AIECG_CPU_AVX | AIECG_CPU_AVX2 | AIECG_CPU_FMA | AIECG_CPU_F16C | AIECG_CPU_NEON;
+                aiecg_session *s9 = NULL;
+                int64_t od[AIECG_NN_MAX_DIMS];
+                int ond = 0;
+                double d9 = 1e9;
+                CHECK_OK(aiecg_session_new(m, &o9, &s9, &err), &err);
+                if (s9) {
+                    CHECK_OK(aiecg_session_run(s9, x9, xd9, 3, out9, (size_t)p[0].ny * 3, od, &ond, &err), &err);
+                    d9 = maxdiff(out9, y9, p[0].ny * 3);
+                }
+                aiecg_session_free(s9);
+                printf("%-10s batch 9 (%s): %.3g\n", name, pass == 0 ? "generic" : pass == 1 ? "fast" : "avx2/neon", d9);
+                CHECK(d9 <= 1e-4);
+            }
+            free(x9);
+            free(y9);
+            free(out9);
+        }
         aiecg_model_free(m);
         /* compiled .aiem: FP32 gives the ONNX output bit for bit, FP16 weights within 1e-3 */
         aiecg_compile_options co = {0, 0, NULL, NULL};
