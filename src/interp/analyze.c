@@ -437,8 +437,11 @@ static aiecg_status run_model(aiecg_analyzer *a, amodel *am, const aiecg_record 
         if (n100 - last_end >= MODEL_SAMPLES / 4 && nw < MAX_WINDOWS) starts[nw++] = n100 - MODEL_SAMPLES;
     }
     size_t per = (size_t)nl * MODEL_SAMPLES;
-    in = aiecg__calloc((size_t)MAX_BATCH * per, sizeof *in);
-    outp = aiecg__calloc((size_t)MAX_BATCH * (size_t)am->nout, sizeof *outp);
+    /* batches of up to MAX_BATCH windows, but buffers only for the windows there are: a 10 s
+       record has one (48 KB rather than 16 windows' 768 KB zeroed per call) */
+    const int bmax = AIECG__MIN(MAX_BATCH, nw);
+    in = aiecg__calloc((size_t)bmax * per, sizeof *in);
+    outp = aiecg__calloc((size_t)bmax * (size_t)am->nout, sizeof *outp);
     tmp = aiecg__malloc(MODEL_SAMPLES * sizeof *tmp);
     sum = aiecg__calloc((size_t)am->nout, sizeof *sum);
     lsum = aiecg__calloc((size_t)am->nout, sizeof *lsum);
@@ -448,8 +451,8 @@ static aiecg_status run_model(aiecg_analyzer *a, amodel *am, const aiecg_record 
     }
     st = session_acquire(a, am, &sess, err);
     if (st) goto done;
-    for (int w0 = 0; w0 < nw; w0 += MAX_BATCH) {
-        int nb = AIECG__MIN(MAX_BATCH, nw - w0);
+    for (int w0 = 0; w0 < nw; w0 += bmax) {
+        int nb = AIECG__MIN(bmax, nw - w0);
         memset(in, 0, (size_t)nb * per * sizeof *in);
         for (int b = 0; b < nb; b++) {
             int64_t s0 = starts[w0 + b];
@@ -464,7 +467,7 @@ static aiecg_status run_model(aiecg_analyzer *a, amodel *am, const aiecg_record 
         int64_t dims[3] = {nb, nl, MODEL_SAMPLES};
         int64_t od[AIECG_NN_MAX_DIMS];
         int ond = 0;
-        st = aiecg_session_run(sess, in, dims, 3, outp, (size_t)MAX_BATCH * (size_t)am->nout, od, &ond, err);
+        st = aiecg_session_run(sess, in, dims, 3, outp, (size_t)bmax * (size_t)am->nout, od, &ond, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++)
             for (int j = 0; j < am->nout; j++) {
@@ -628,6 +631,7 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     aiecg_result *r = aiecg__result_new();
     if (!r) return AIECG_ERR_NOMEM;
     aiecg_record *sig = NULL, *raw = NULL;
+    const aiecg_record *mraw = rec; /* the model's input: rec itself, or raw when that had to be changed */
     float *clean_copy = NULL;                /* the record's leads baseline-removed, when the notch changes sig's */
     const float *clean[AIECG_MAX_LEADS] = {0}; /* quality's baseline-removed leads (filtered once, here) */
     aiecg_status st = fill_record_info(r, rec);
@@ -642,25 +646,34 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     /* conditioning + QRS + measurements */
     t = aiecg__now_ms();
     if (analysable) {
-        st = aiecg_record_clone(rec, &raw);
-        if (st) goto fail;
+        /* non-finite samples read as 0 and III, aVR, aVL, aVF derived from I and II where missing
+           (aiecg_record_derive_limb_leads' condition): on a copy only when there is one to do */
         int64_t nonfinite = 0;
-        for (int l = 0; l < aiecg_record_nleads(raw); l++) {
-            float *x = aiecg_record_lead_data_mut(raw, l);
-            for (int64_t i = 0; i < n; i++)
-                if (!isfinite(x[i])) {
-                    x[i] = 0.0f;
-                    nonfinite++;
-                }
+        for (int l = 0; l < aiecg_record_nleads(rec); l++) {
+            const float *x = aiecg_record_lead_data(rec, l);
+            for (int64_t i = 0; i < n; i++) nonfinite += !isfinite(x[i]);
+        }
+        int derive = lead_available(rec, AIECG_LEAD_I) && lead_available(rec, AIECG_LEAD_II) &&
+                     !(lead_available(rec, AIECG_LEAD_III) && lead_available(rec, AIECG_LEAD_AVR) &&
+                       lead_available(rec, AIECG_LEAD_AVL) && lead_available(rec, AIECG_LEAD_AVF));
+        if (nonfinite || derive) {
+            st = aiecg_record_clone(rec, &raw);
+            if (st) goto fail;
+            for (int l = 0; nonfinite && l < aiecg_record_nleads(raw); l++) {
+                float *x = aiecg_record_lead_data_mut(raw, l);
+                for (int64_t i = 0; i < n; i++)
+                    if (!isfinite(x[i])) x[i] = 0.0f;
+            }
+            st = aiecg_record_derive_limb_leads(raw, NULL);
+            if (st) goto fail;
+            mraw = raw;
         }
         if (nonfinite) {
             char msg[80];
             snprintf(msg, sizeof msg, "%lld non-finite samples replaced by 0", (long long)nonfinite);
             note(r, msg);
         }
-        st = aiecg_record_derive_limb_leads(raw, NULL);
-        if (st) goto fail;
-        st = aiecg_record_clone(raw, &sig);
+        st = aiecg_record_clone(mraw, &sig);
         if (st) goto fail;
         /* mains interference is a property of the recording: detect it once, on II (or the first lead) */
         double mains = o.mains_hz;
@@ -753,9 +766,9 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     /* model */
     t = aiecg__now_ms();
     if (analysable && !o.skip_model) {
-        amodel *am = choose_model(o.analyzer, raw);
+        amodel *am = choose_model(o.analyzer, mraw);
         if (am) {
-            st = run_model(o.analyzer, am, raw, r, err);
+            st = run_model(o.analyzer, am, mraw, r, err);
             if (st == AIECG_OK) st = aiecg__fusion_apply(am->fusion, r); /* measurements are ready */
             if (st) goto fail;
         } else {
