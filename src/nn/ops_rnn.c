@@ -422,92 +422,136 @@ static void rnn_cell_fast(const rnn_ctx *r, int64_t d, const float *xg, const fl
     act_block(&r->f[d], g, r->H);
     memcpy(h, g, (size_t)r->H * sizeof(float));
 }
-static void run_fast(const rnn_ctx *r, aiecg__nn_exec *x) {
-    int64_t H = r->H, GH = r->GH, I = r->I, B = r->B, T = r->T;
-    float *wt = x->scratch;                  /* [I][GH]  W^T */
-    float *rt = wt + up16(I * GH);           /* [H][GH]  R^T */
+/* Scratch floats of one direction's recurrence: R^T, bias, h R^T, h, c, r . h. */
+static int64_t dir_floats(int64_t B, int64_t H, int64_t GH) {
+    return up16(H * GH) + up16(GH) + up16(B * GH) + 3 * up16(B * H);
+}
+
+/*
+ * The recurrence of direction d over all steps. xp: input projection of both
+ * directions, row (t, b) at xrow(t, b) * ldx, this direction's columns at d*GH.
+ */
+static void run_direction(const rnn_ctx *r, aiecg__nn_exec *x, int64_t d, const float *xp, int64_t ldx, float *ws) {
+    int64_t H = r->H, GH = r->GH, B = r->B, T = r->T;
+    float *rt = ws;                          /* [H][GH]  R^T */
     float *bias = rt + up16(H * GH);         /* [GH]     Wb (+ Rb where additive) */
-    float *xp = bias + up16(GH);             /* [T*B][GH] X W^T, rows in X's order (bias added per step) */
-    float *q = xp + up16(T * B * GH);        /* [B][GH]  h R^T */
+    float *q = bias + up16(GH);              /* [B][GH]  h R^T */
     float *hs = q + up16(B * GH);            /* [B][H]   state */
     float *cs = hs + up16(B * H);            /* [B][H] */
     float *rh = cs + up16(B * H);            /* [B][H]   GRU r . h */
-    for (int64_t d = 0; d < r->D; d++) {
-        int rev = r->reverse_only || d == 1;
-        const float *W = r->W + d * GH * I, *R = r->R + d * GH * H;
-        const float *Wb = r->bias ? r->bias + d * 2 * GH : NULL, *Rb = Wb ? Wb + GH : NULL;
-        for (int64_t j = 0; j < GH; j++) {
-            for (int64_t p = 0; p < I; p++) wt[p * GH + j] = W[j * I + p];
-            for (int64_t p = 0; p < H; p++) rt[p * GH + j] = R[j * H + p];
-            bias[j] = (Wb ? Wb[j] : 0.0f) + (Rb && rb_additive(r, j) ? Rb[j] : 0.0f);
-        }
-        aiecg__gemm_args ga = {0};
-        ga.m = T * B;
-        ga.n = GH;
-        ga.k = I;
-        ga.a = r->X;
-        ga.lda = I;
-        ga.b = wt;
-        ga.ldb = GH;
-        ga.c = xp;
-        ga.ldc = GH;
-        aiecg__nn_gemm(x, &ga);
-        for (int64_t b = 0; b < B; b++) load_state(r, d, b, hs + b * H, cs + b * H);
-        /* the GRU with reset before the product multiplies only its z, r columns first */
-        int64_t ncol = r->gru && !r->lbr ? 2 * H : GH;
-        for (int64_t s = 0; s < T; s++) {
-            int64_t t = rev ? T - 1 - s : s;
-            aiecg__gemm_args gr = {0};
-            gr.m = B;
-            gr.n = ncol;
-            gr.k = H;
-            gr.a = hs;
-            gr.lda = H;
-            gr.b = rt;
-            gr.ldb = GH;
-            gr.c = q;
-            gr.ldc = GH;
-            if (B >= RECUR_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
-            else recur(&gr);
-            if (r->lstm || r->rnn) {
-                for (int64_t b = 0; b < B; b++) {
-                    float *y = r->Y + yoff(r, t, d, b);
-                    if (t >= seq_len(r, b)) {
-                        memset(y, 0, (size_t)H * sizeof(float));
-                        continue;
-                    }
-                    const float *xg = xp + xrow(r, t, b) * GH;
-                    if (r->lstm) lstm_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H, cs + b * H);
-                    else rnn_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H);
-                    memcpy(y, hs + b * H, (size_t)H * sizeof(float));
-                }
-                continue;
-            }
-            for (int64_t b = 0; b < B; b++) {
-                const float *xg = xp + xrow(r, t, b) * GH;
-                gru_gates_fast(r, d, xg, bias, q + b * GH, hs + b * H, r->lbr ? NULL : rh + b * H);
-            }
-            if (!r->lbr) {
-                gr.n = H;
-                gr.a = rh;
-                gr.b = rt + 2 * H;
-                gr.c = q + 2 * H;
-                if (B >= RECUR_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
-            else recur(&gr);
-            }
+    int rev = r->reverse_only || d == 1;
+    const float *R = r->R + d * GH * H;
+    const float *Wb = r->bias ? r->bias + d * 2 * GH : NULL, *Rb = Wb ? Wb + GH : NULL;
+    for (int64_t j = 0; j < GH; j++) {
+        for (int64_t p = 0; p < H; p++) rt[p * GH + j] = R[j * H + p];
+        bias[j] = (Wb ? Wb[j] : 0.0f) + (Rb && rb_additive(r, j) ? Rb[j] : 0.0f);
+    }
+    xp += d * GH;
+    for (int64_t b = 0; b < B; b++) load_state(r, d, b, hs + b * H, cs + b * H);
+    /* the GRU with reset before the product multiplies only its z, r columns first */
+    int64_t ncol = r->gru && !r->lbr ? 2 * H : GH;
+    for (int64_t s = 0; s < T; s++) {
+        int64_t t = rev ? T - 1 - s : s;
+        aiecg__gemm_args gr = {0};
+        gr.m = B;
+        gr.n = ncol;
+        gr.k = H;
+        gr.a = hs;
+        gr.lda = H;
+        gr.b = rt;
+        gr.ldb = GH;
+        gr.c = q;
+        gr.ldc = GH;
+        if (B >= RECUR_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
+        else recur(&gr);
+        if (r->lstm || r->rnn) {
             for (int64_t b = 0; b < B; b++) {
                 float *y = r->Y + yoff(r, t, d, b);
                 if (t >= seq_len(r, b)) {
                     memset(y, 0, (size_t)H * sizeof(float));
                     continue;
                 }
-                const float *xg = xp + xrow(r, t, b) * GH;
-                gru_update_fast(r, d, xg, bias, q + b * GH, Rb ? Rb + 2 * H : NULL, hs + b * H);
+                const float *xg = xp + xrow(r, t, b) * ldx;
+                if (r->lstm) lstm_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H, cs + b * H);
+                else rnn_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H);
                 memcpy(y, hs + b * H, (size_t)H * sizeof(float));
             }
+            continue;
         }
-        for (int64_t b = 0; b < B; b++) store_state(r, d, b, hs + b * H, r->lstm ? cs + b * H : NULL);
+        for (int64_t b = 0; b < B; b++) {
+            const float *xg = xp + xrow(r, t, b) * ldx;
+            gru_gates_fast(r, d, xg, bias, q + b * GH, hs + b * H, r->lbr ? NULL : rh + b * H);
+        }
+        if (!r->lbr) {
+            gr.n = H;
+            gr.a = rh;
+            gr.b = rt + 2 * H;
+            gr.c = q + 2 * H;
+            if (B >= RECUR_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
+            else recur(&gr);
+        }
+        for (int64_t b = 0; b < B; b++) {
+            float *y = r->Y + yoff(r, t, d, b);
+            if (t >= seq_len(r, b)) {
+                memset(y, 0, (size_t)H * sizeof(float));
+                continue;
+            }
+            const float *xg = xp + xrow(r, t, b) * ldx;
+            gru_update_fast(r, d, xg, bias, q + b * GH, Rb ? Rb + 2 * H : NULL, hs + b * H);
+            memcpy(y, hs + b * H, (size_t)H * sizeof(float));
+        }
     }
+    for (int64_t b = 0; b < B; b++) store_state(r, d, b, hs + b * H, r->lstm ? cs + b * H : NULL);
+}
+
+typedef struct {
+    const rnn_ctx *r;
+    aiecg__nn_exec x1; /* single-threaded view: a task never starts another parallel_for */
+    const float *xp;
+    int64_t ldx;
+    float *ws[2];
+} dir_job;
+
+static void dir_task(void *ctx, int task, int thread) {
+    (void)thread;
+    dir_job *j = ctx;
+    run_direction(j->r, &j->x1, task, j->xp, j->ldx, j->ws[task]);
+}
+
+/*
+ * One GEMM projects X on both directions' W (n = D*G*H columns), then each
+ * direction runs its recurrence; with a thread pool the two directions of a
+ * bidirectional node run at once (independent, so bit-identical either way).
+ */
+static void run_fast(const rnn_ctx *r, aiecg__nn_exec *x) {
+    int64_t H = r->H, GH = r->GH, I = r->I, B = r->B, T = r->T, D = r->D, ldx = D * GH;
+    float *wt = x->scratch;                  /* [I][D*GH]   W^T of both directions */
+    float *xp = wt + up16(I * ldx);          /* [T*B][D*GH] X W^T, rows in X's order (bias added per step) */
+    float *ws0 = xp + up16(T * B * ldx), *ws1 = ws0 + dir_floats(B, H, GH);
+    for (int64_t d = 0; d < D; d++) {
+        const float *W = r->W + d * GH * I;
+        for (int64_t j = 0; j < GH; j++)
+            for (int64_t p = 0; p < I; p++) wt[p * ldx + d * GH + j] = W[j * I + p];
+    }
+    aiecg__gemm_args ga = {0};
+    ga.m = T * B;
+    ga.n = ldx;
+    ga.k = I;
+    ga.a = r->X;
+    ga.lda = I;
+    ga.b = wt;
+    ga.ldb = ldx;
+    ga.c = xp;
+    ga.ldc = ldx;
+    aiecg__nn_gemm(x, &ga);
+    if (D == 2 && x->pool && x->nthreads > 1) {
+        dir_job j = {r, *x, xp, ldx, {ws0, ws1}};
+        j.x1.pool = NULL;
+        j.x1.nthreads = 1;
+        aiecg_threadpool_parallel_for(x->pool, 2, dir_task, &j);
+        return;
+    }
+    for (int64_t d = 0; d < D; d++) run_direction(r, x, d, xp, ldx, d ? ws1 : ws0);
 }
 
 size_t aiecg__nn_rnn_scratch(const aiecg__nn_node *n, const aiecg__nn_shape *sh, int fast) {
@@ -516,12 +560,13 @@ size_t aiecg__nn_rnn_scratch(const aiecg__nn_node *n, const aiecg__nn_shape *sh,
     if (xs->ndim != 3 || ws->ndim != 3 || n->a.axis < 1) return 0; /* shape inference refuses these */
     int64_t T = n->a.allowzero ? xs->d[1] : xs->d[0], B = n->a.allowzero ? xs->d[0] : xs->d[1], I = xs->d[2];
     int64_t H = n->a.axis, GH = ws->d[1];
-    double est = fast ? ((double)I + (double)H + 1.0) * (double)GH + (double)T * (double)B * (double)GH +
-                            (double)B * ((double)GH + 5.0 * (double)H) + 16.0 * 9
+    double est = fast ? 2.0 * (((double)I + (double)H + 1.0) * (double)GH + (double)T * (double)B * (double)GH +
+                                  (double)B * ((double)GH + 3.0 * (double)H)) + 16.0 * 12
                       : 2.0 * (double)GH + 5.0 * (double)H + 16.0 * 6;
     if (est > 1e11) return (size_t)1 << 60; /* refused by the session limit */
     if (!fast) return (size_t)(2 * up16(GH) + 4 * up16(H) + up16(2 * H));
-    return (size_t)(up16(I * GH) + up16(H * GH) + up16(GH) + up16(T * B * GH) + up16(B * GH) + 3 * up16(B * H));
+    int64_t D = n->a.pad_mode == 2 ? 2 : 1;
+    return (size_t)(up16(I * D * GH) + up16(T * B * D * GH) + D * dir_floats(B, H, GH));
 }
 
 aiecg_status aiecg__nn_rnn_exec(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err) {
