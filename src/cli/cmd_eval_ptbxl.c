@@ -661,6 +661,14 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
                 if (val) printf("%s %s %s", any++ ? "" : "training framework (aiecg.val.macro_auc):", set_names[s], val);
             }
             if (any) printf("\n");
+            any = 0;
+            for (int s = 0; s < 7; s++) {
+                char key[64];
+                snprintf(key, sizeof key, "aiecg.val.fused.macro_auc.%s", set_names[s]);
+                const char *val = aiecg_model_meta(mdl, key);
+                if (val) printf("%s %s %s", any++ ? "" : "training/fuse.py (aiecg.val.fused.macro_auc):", set_names[s], val);
+            }
+            if (any) printf("\n");
             aiecg_model_free(mdl);
         }
     }
@@ -691,7 +699,8 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
                     if ((int)ids[q] == recs[i].id) {
                         matched++;
                         for (int k = 0; k < nlab; k++) {
-                            double c = use_logits ? j.logits[(size_t)i * nlab + k] : j.probs[(size_t)i * nlab + k];
+                            const float *netp = model_probs ? j.probs : j.mprobs; /* the network's, not fused */
+                            double c = use_logits ? j.logits[(size_t)i * nlab + k] : netp[(size_t)i * nlab + k];
                             double d = fabs(c - ref[(size_t)q * cols + k]);
                             if (d > maxd) maxd = d;
                         }
