@@ -21,6 +21,9 @@ Usage:
   make_models.py --rnn OUTDIR     LSTM / GRU test models (< 300 KB each) with
                                   two input/output pairs each (batch 3 x 1000
                                   samples, batch 1 x 600 samples)
+                                  and single-node LSTM/GRU/RNN attribute cases
+                                  with outputs from a float64 reference
+  make_models.py --check-rnn-reference   that reference vs libonnx-testdata
   make_models.py --bench OUTDIR   full-size variants for bench/run_ort_bench.sh
 """
 import os
@@ -359,6 +362,34 @@ RNN_CASES = [
 ]
 
 
+def check_rnn_reference(root="/usr/share/libonnx-testdata/data/node"):
+    """Prints max |rnn_reference - expected| for libonnx-testdata's LSTM/GRU/RNN cases (forward, default activations)."""
+    import glob
+    import onnx
+    from onnx import numpy_helper
+    worst = 0.0
+    for d in sorted(glob.glob(root + "/test_*")):
+        if not any(k in os.path.basename(d) for k in ("lstm", "gru", "rnn")):
+            continue
+        m = onnx.load(d + "/model.onnx")
+        n = m.graph.node[0]
+        at = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+        ins = [numpy_helper.to_array(onnx.load_tensor(f)) for f in sorted(glob.glob(d + "/test_data_set_0/input_*.pb"))]
+        v = dict(zip([i.name for i in m.graph.input], ins))
+        op = n.op_type
+        acts = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"], "RNN": ["Tanh"]}[op]
+        outs = rnn_reference(op, v["X"], v["W"], v["R"], v.get("B"), v.get("sequence_lens"), v.get("initial_h"),
+                             v.get("initial_c"), v.get("P"), at["hidden_size"], "forward", at.get("layout", 0), None,
+                             0, at.get("linear_before_reset", 0), acts, None, None)
+        exp = [numpy_helper.to_array(onnx.load_tensor(f)) for f in sorted(glob.glob(d + "/test_data_set_0/output_*.pb"))]
+        for k, e in enumerate(exp):
+            name = m.graph.output[k].name
+            diff = float(np.abs(outs[list(n.output).index(name)] - e).max())
+            worst = max(worst, diff)
+            print(os.path.basename(d), name, "max |diff|", diff)
+    print("worst", worst)
+
+
 def export_rnn_cases(out):
     """One node per case; graph outputs Y, Y_h (, Y_c); .out.npy is their concatenation, flattened."""
     import onnx
@@ -450,6 +481,9 @@ def export(model, shape, path, opset, dynamic_len=False):
 
 
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--check-rnn-reference":
+        check_rnn_reference()
+        return
     if len(sys.argv) != 3 or sys.argv[1] not in ("--small", "--bench", "--rnn"):
         print(__doc__)
         sys.exit(2)
