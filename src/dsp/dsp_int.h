@@ -94,6 +94,8 @@ aiecg_status aiecg__median_rows(const float *const *rows, int m, int len, float 
 #if defined(__x86_64__) || defined(_M_X64)
 /* sum_j h[j] x[j], j < T, with AVX2 + FMA (callers check aiecg_cpu_features). */
 float aiecg__dot_taps_avx2(const float *h, const float *x, int T);
+/* Four of them at once: out[o] = aiecg__dot_taps_avx2(h[o], x[o], T), to the bit. */
+void aiecg__dot_taps4_avx2(const float *const *h, const float *const *x, int T, float *out);
 #endif
 
 #endif
