@@ -6,7 +6,9 @@
  *    (tests/data/fusion_expected.csv, written by training/fuse.py --expected) within 2e-4, and its
  *    network probabilities equal the unfused ones;
  *  - a model without fusion metadata (lead1) changes nothing: no label fused, model probability ==
- *    probability, no "fusion"/"model_probabilities" in the JSON.
+ *    probability, no "fusion"/"model_probabilities" in the JSON; ecg12 recompiled without fused labels
+ *    and with the network's thresholds gives the network's probabilities bit for bit; ecg12 recompiled
+ *    with malformed fusion metadata is refused at load with file, key and line in the message.
  */
 #include "interp/interp_int.h"
 #include "test.h"
@@ -236,6 +238,81 @@ static void test_model_without_fusion(void) {
     rmdir(dir);
 }
 
+/*
+ * End to end through the model file: ecg12 recompiled with a malformed aiecg.fusion is refused at load,
+ * naming the file, the key and the line; recompiled with a fusion that names no label and the network's
+ * own thresholds, it gives the network's probabilities bit for bit (what the fused model reports as
+ * model probabilities) and no fusion in the JSON.
+ */
+static void test_model_file(void) {
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    char onnx[4200], dir[] = "/tmp/aiecg_fusion2_XXXXXX", out[4300], ptbxl[4200], models[4200];
+    snprintf(onnx, sizeof onnx, "%s/models/ecg12.onnx", src ? src : ".");
+    snprintf(models, sizeof models, "%s/models", src ? src : ".");
+    test_data_path("ptbxl", ptbxl, sizeof ptbxl);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(out, sizeof out, "%s/ecg12.aiem", dir);
+    aiecg_model *m = NULL;
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    if (aiecg_model_load(onnx, &m, &err) != AIECG_OK) {
+        printf("test_model_file: skipped (%s)\n", err.message); /* a build without ONNX import */
+        rmdir(dir);
+        return;
+    }
+    const char *thr_model = aiecg_model_meta(m, "aiecg.thresholds.model");
+    CHECK(thr_model != NULL);
+    const char *keys[2] = {"aiecg.fusion", "aiecg.thresholds"};
+    const char *vals[2] = {"version=1\nfeatures=beats_10s\n", thr_model};
+    aiecg_compile_options co = {0};
+    co.nmeta = 1;
+    co.meta_keys = keys;
+    co.meta_values = vals;
+    CHECK_OK(aiecg_model_compile(onnx, out, &co, &err), &err);
+    aiecg_analyzer_options o = aiecg_analyzer_options_default();
+    o.models_dir = dir;
+    o.require_model = 1;
+    aiecg_analyzer *an = NULL;
+    aiecg_error_clear(&err);
+    CHECK(aiecg_analyzer_new(&o, &an, &err) != AIECG_OK); /* no loadable model: the fusion error is the message */
+    CHECK(strstr(err.message, "ecg12.aiem") && strstr(err.message, "aiecg.fusion: line 2 (byte 10)"));
+    CHECK(strstr(err.message, "features"));
+    aiecg_analyzer_free(an);
+
+    static char text[16384];
+    good_text(text, sizeof text, "");
+    vals[0] = text;
+    co.nmeta = 2;
+    CHECK_OK(aiecg_model_compile(onnx, out, &co, &err), &err);
+    an = analyzer_for(dir);
+    aiecg_analyzer *fused = analyzer_for(models);
+    aiecg_result *r = an ? analyze_ptbxl(an, ptbxl, 98) : NULL, *rf = fused ? analyze_ptbxl(fused, ptbxl, 98) : NULL;
+    CHECK(r && rf);
+    if (r && rf) {
+        CHECK_INT(aiecg_result_nlabels(r), aiecg_result_nlabels(rf));
+        int fused_labels = 0;
+        for (int i = 0; i < aiecg_result_nlabels(r); i++) {
+            CHECK(!aiecg_result_label_fused(r, i));
+            CHECK(aiecg_result_label_probability(r, i) == aiecg_result_model_probability(rf, i));
+            fused_labels += aiecg_result_label_fused(rf, i);
+        }
+        CHECK(fused_labels >= 40);
+        int k = label_index(rf, "stmt:SARRH"); /* record 98: NORM, SARRH */
+        CHECK(k >= 0 && aiecg_result_label_probability(rf, k) > aiecg_result_label_probability(r, k));
+        char *js = NULL;
+        CHECK_OK(aiecg_result_json(r, 0, &js), NULL);
+        CHECK(js && !strstr(js, "\"fusion\"") && !strstr(js, "model_probabilities"));
+        aiecg_free(js);
+    }
+    aiecg_result_free(r);
+    aiecg_result_free(rf);
+    aiecg_analyzer_free(an);
+    aiecg_analyzer_free(fused);
+    aiecg_model_free(m);
+    unlink(out);
+    rmdir(dir);
+}
+
 /* The features of a real record are finite where the pipeline measured, flags consistent. */
 static void test_features(void) {
     const char *src = getenv("AIECG_SOURCE_DIR");
@@ -270,6 +347,7 @@ int main(void) {
     RUN(test_parse);
     RUN(test_matches_python);
     RUN(test_model_without_fusion);
+    RUN(test_model_file);
     RUN(test_features);
     return test_summary();
 }

@@ -13,6 +13,10 @@
  * metadata under key "aiecg.fusion" (format below), so a model without the
  * key behaves exactly as before. A feature that cannot be measured is NaN and
  * becomes z = 0 (the training mean); the miss_* features flag the main gaps.
+ * Records longer than 10 s: logit_model is the mean logit over the scored
+ * windows, the features come from the whole record (training saw 10 s only).
+ * Thread-safety: a parsed aiecg__fusion is immutable and shared by all
+ * analyses of its model; aiecg__fusion_apply writes only the result.
  *
  * "aiecg.fusion" text, one item per line:
  *   version=1
