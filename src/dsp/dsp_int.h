@@ -47,6 +47,11 @@ void aiecg__baseline_groups_avx2(float *t, int64_t m, int G, double *ring, int L
    filters, and writes back the channels with ok[c] set (the others are left as they were). */
 void aiecg__baseline_multi_avx2(float *const *x, int nc, int64_t n, const int *ok, float *t, double *ring, int L,
                                 int64_t D);
+/* One biquad section over t[m][4 G] (G <= 3 groups of 4 interleaved channels) in place, from
+   the per-lane state z0[4 G], z1[4 G]; backward != 0 runs from the last row to the first. Each
+   lane gets the bits of aiecg__biquad_filtfilt's scalar step. */
+void aiecg__biquad_pass_avx2(float *t, int64_t m, int G, const aiecg__biquad *s, const double *z0, const double *z1,
+                             int backward);
 #endif
 
 /* ---- representative beat (beats.c) ------------------------------------- */

@@ -150,3 +150,37 @@ void aiecg__baseline_groups_avx2(float *t, int64_t m, int G, double *ring, int L
     default: run_groups(t, m, 3, r1, r2, L, D); break;
     }
 }
+
+/* One biquad section over G <= 3 groups of 4 interleaved channels t[m][4 G], forward
+   (backward != 0: from the last row down), state z0/z1 per lane given: the plain loop's
+   operations in the same order per lane (no fused multiply-add), so the same bits. */
+static inline __attribute__((always_inline)) void bq_groups(float *t, int64_t m, int G, const aiecg__biquad *s,
+                                                            const double *z0i, const double *z1i, int backward) {
+    const int W = 4 * G;
+    const __m256d b0 = _mm256_set1_pd(s->b0), b1 = _mm256_set1_pd(s->b1), b2 = _mm256_set1_pd(s->b2),
+                  a1 = _mm256_set1_pd(s->a1), a2 = _mm256_set1_pd(s->a2);
+    __m256d z0[3], z1[3];
+    for (int g = 0; g < G; g++) {
+        z0[g] = _mm256_loadu_pd(z0i + 4 * g);
+        z1[g] = _mm256_loadu_pd(z1i + 4 * g);
+    }
+    const int64_t step = backward ? -W : W;
+    float *ti = backward ? t + (m - 1) * W : t;
+    for (int64_t i = 0; i < m; i++, ti += step)
+        for (int g = 0; g < G; g++) {
+            __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(ti + 4 * g));
+            __m256d y = _mm256_add_pd(_mm256_mul_pd(b0, x), z0[g]);
+            z0[g] = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(b1, x), _mm256_mul_pd(a1, y)), z1[g]);
+            z1[g] = _mm256_sub_pd(_mm256_mul_pd(b2, x), _mm256_mul_pd(a2, y));
+            _mm_storeu_ps(ti + 4 * g, _mm256_cvtpd_ps(y));
+        }
+}
+
+void aiecg__biquad_pass_avx2(float *t, int64_t m, int G, const aiecg__biquad *s, const double *z0, const double *z1,
+                             int backward) {
+    switch (G) {
+    case 1: bq_groups(t, m, 1, s, z0, z1, backward); break;
+    case 2: bq_groups(t, m, 2, s, z0, z1, backward); break;
+    default: bq_groups(t, m, 3, s, z0, z1, backward); break;
+    }
+}
