@@ -94,8 +94,9 @@ static void goertzel_amp2_leads(const aiecg_record *rec, int nl, int64_t n, doub
     }
 }
 
-/* Fraction of samples in runs (>= run_min) at the extremes: ADC rails when known, else value extremes. */
-static double clip_fraction(const aiecg_record *rec, int l, const float *x, int64_t n) {
+/* Fraction of samples in runs (>= run_min) at the extremes: ADC rails when known, else value extremes.
+   all_finite: x holds no NaN or infinity (the extremes can then be found four lanes at a time). */
+static double clip_fraction(const aiecg_record *rec, int l, const float *x, int64_t n, int all_finite) {
     const int32_t *adc = aiecg_record_lead_adc(rec, l);
     aiecg_lead_info li;
     int have_rails = 0;
@@ -106,12 +107,25 @@ static double clip_fraction(const aiecg_record *rec, int l, const float *x, int6
         hi = li.adc_zero + half - 1;
         have_rails = 1;
     }
-    float vmin = INFINITY, vmax = -INFINITY;
-    for (int64_t i = 0; i < n; i++)
-        if (isfinite(x[i])) {
-            if (x[i] < vmin) vmin = x[i];
-            if (x[i] > vmax) vmax = x[i];
+    if (have_rails && n > 0) {
+        /* no sample at a rail (the usual case): no run at one either, the fraction is 0 */
+        int32_t amin = adc[0], amax = adc[0];
+        for (int64_t i = 1; i < n; i++) {
+            amin = adc[i] < amin ? adc[i] : amin;
+            amax = adc[i] > amax ? adc[i] : amax;
         }
+        if (amin > lo && amax < hi) return 0;
+    }
+    float vmin = INFINITY, vmax = -INFINITY;
+    if (all_finite && n > 0) {
+        range_f(x, NULL, n, &vmin, &vmax); /* an extreme zero's sign cannot matter: only == and > below */
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            if (isfinite(x[i])) {
+                if (x[i] < vmin) vmin = x[i];
+                if (x[i] > vmax) vmax = x[i];
+            }
+    }
     if (!(vmax > vmin)) return 0;
     int64_t clipped = 0, run = 0;
     const int run_min = 3;
@@ -156,7 +170,7 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, con
     memset(s, 0, sizeof *s);
     int64_t nonfinite = lead_clean(rec, l, tmp);
     s->nonfinite_frac = n ? (double)nonfinite / n : 0;
-    s->clip_frac = clip_fraction(rec, l, x, n);
+    s->clip_frac = clip_fraction(rec, l, x, n, nonfinite == 0);
     /* flat: 1-s windows whose range is below 20 uV */
     int64_t win = (int64_t)fs > 0 ? (int64_t)fs : 1, nwin = 0, nflat = 0; /* >= 1: fs < 1 Hz must not hang */
     for (int64_t a = 0; a + win <= n; a += win) {
