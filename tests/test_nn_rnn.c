@@ -8,13 +8,15 @@
  *    AVX2/NEON and the 2-thread path, from the ONNX file and the compiled
  *    .aiem (whose output equals the ONNX one bit for bit), <= 1e-3 with FP16
  *    weights; a run allocates nothing. Batch 9 (the 3 records three times)
- *    takes the GEMM kernels for the per-step recurrence too.
+ *    takes the GEMM kernels for the per-step recurrence too. "C twin": CPU
+ *    features masked to SSE2, so the fast path runs its plain C build.
  *  - attributes: single-node models (tests/data/nn/rnn_*) covering
  *    directions, layout 1, sequence_lens (0 included), initial states,
  *    peepholes, clip, input_forget, linear_before_reset 0/1 and non-default
  *    activations with alpha/beta, against the float64 reference in the
  *    generator (written from the ONNX spec and checked there against
- *    libonnx-testdata): every output (Y, Y_h, Y_c) within 1e-5 on both paths.
+ *    libonnx-testdata): every output (Y, Y_h, Y_c) within 1e-5 on the
+ *    reference, the best fast path and its C twin.
  *  - import errors name the node, the op and the attribute.
  */
 #include "test.h"
@@ -84,6 +86,7 @@ static void run_pairs(aiecg_model *m, aiecg_session_options o, const pair *p, fl
     aiecg_session_free(s);
 }
 
+#ifdef AIECG_HAVE_ONNX
 static void test_pytorch_models(void) {
     static const char *models[] = {"crnn_lstm", "crnn_gru"};
     for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
@@ -123,9 +126,14 @@ static void test_pytorch_models(void) {
         o.nthreads = 1;
         o.cpu_features = AIECG_CPU_SSE2 | AIECG_CPU_AVX | AIECG_CPU_AVX2 | AIECG_CPU_FMA | AIECG_CPU_F16C | AIECG_CPU_NEON;
         run_pairs(m, o, p, o1, o2, &v1, &v2);
+        double c1, c2; /* no AVX2: the plain C twin of the fast path (rnn_fast.h built without -mavx2) */
+        o.cpu_features = AIECG_CPU_SSE2;
+        run_pairs(m, o, p, o1, o2, &c1, &c2);
         o.cpu_features = 0;
-        printf("%-10s 3x1000 / 1x600: generic %.3g / %.3g  fast %.3g / %.3g  2 threads %.3g / %.3g  avx2/neon %.3g / %.3g\n",
-               name, g1, g2, f1, f2, t1, t2, v1, v2);
+        printf("%-10s 3x1000 / 1x600: generic %.3g / %.3g  fast %.3g / %.3g  2 threads %.3g / %.3g  avx2/neon %.3g / %.3g  "
+               "C twin %.3g / %.3g\n",
+               name, g1, g2, f1, f2, t1, t2, v1, v2, c1, c2);
+        CHECK(c1 <= 1e-4 && c2 <= 1e-4);
         CHECK(g1 <= 1e-4 && g2 <= 1e-4);
         CHECK(f1 <= 1e-4 && f2 <= 1e-4);
         CHECK(t1 <= 1e-4 && t2 <= 1e-4);
@@ -138,12 +146,13 @@ static void test_pytorch_models(void) {
                 memcpy(x9 + r * n3, p[0].x, (size_t)n3 * 4);
                 memcpy(y9 + r * p[0].ny, p[0].y, (size_t)p[0].ny * 4);
             }
-            for (int pass = 0; pass < 3; pass++) {
+            for (int pass = 0; pass < 4; pass++) {
                 aiecg_session_options o9 = aiecg_session_options_default();
                 o9.max_batch = 9;
                 o9.max_length = 1000;
                 o9.force_generic = pass == 0;
                 if (pass == 2) o9.cpu_features = AIECG_CPU_SSE2 | AIECG_CPU_AVX | AIECG_CPU_AVX2 | AIECG_CPU_FMA | AIECG_CPU_F16C | AIECG_CPU_NEON;
+                if (pass == 3) o9.cpu_features = AIECG_CPU_SSE2;
                 aiecg_session *s9 = NULL;
                 int64_t od[AIECG_NN_MAX_DIMS];
                 int ond = 0;
@@ -154,7 +163,7 @@ static void test_pytorch_models(void) {
                     d9 = maxdiff(out9, y9, p[0].ny * 3);
                 }
                 aiecg_session_free(s9);
-                printf("%-10s batch 9 (%s): %.3g\n", name, pass == 0 ? "generic" : pass == 1 ? "fast" : "avx2/neon", d9);
+                printf("%-10s batch 9 (%s): %.3g\n", name, pass == 0 ? "generic" : pass == 1 ? "fast" : pass == 2 ? "avx2/neon" : "C twin", d9);
                 CHECK(d9 <= 1e-4);
             }
             free(x9);
@@ -244,10 +253,11 @@ static void test_attribute_cases(void) {
             CHECK_OK(m ? AIECG_OK : AIECG_ERR_MODEL, &err);
             if (!m) break;
             int64_t n = 0;
-            double d[2] = {1e9, 1e9};
-            for (int pass = 0; pass < 2; pass++) {
+            double d[3] = {1e9, 1e9, 1e9};
+            for (int pass = 0; pass < 3; pass++) {
                 aiecg_session_options o = aiecg_session_options_default();
                 o.force_generic = pass == 0;
+                if (pass == 2) o.cpu_features = AIECG_CPU_SSE2; /* the fast path's plain C twin */
                 o.max_batch = xd[0];
                 aiecg_session *s = NULL;
                 CHECK_OK(aiecg_session_new(m, &o, &s, &err), &err);
@@ -261,9 +271,11 @@ static void test_attribute_cases(void) {
                 CHECK(off + n <= yd[0]);
                 if (off + n <= yd[0]) d[pass] = maxdiff(got, want + off, n);
             }
-            printf("%-26s %-3s %3lld values: generic %.3g  fast %.3g\n", cases[ci], outs[k], (long long)n, d[0], d[1]);
+            printf("%-26s %-3s %3lld values: generic %.3g  fast %.3g  C twin %.3g\n", cases[ci], outs[k], (long long)n,
+                   d[0], d[1], d[2]);
             CHECK(d[0] <= 1e-5);
             CHECK(d[1] <= 1e-5);
+            CHECK(d[2] <= 1e-5);
             off += n;
             aiecg_model_free(m);
         }
@@ -296,17 +308,59 @@ static void test_import_errors(void) {
     }
 }
 
+#endif
+
+/*
+ * The compiled seed fuzz/corpus/aiem/crnn_lstm_fp16.aiem (crnn_lstm, FP16
+ * weights) against PyTorch's outputs: needs no ONNX import, so it also runs
+ * in the aarch64 cross build (NEON) under qemu.
+ */
+static void test_compiled_seed(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/fuzz/corpus/aiem/crnn_lstm_fp16.aiem", srcdir);
+    pair p[2];
+    memset(p, 0, sizeof p);
+    CHECK(load_pair(&p[0], "crnn_lstm", ".in.npy", ".out.npy"));
+    CHECK(load_pair(&p[1], "crnn_lstm", ".in2.npy", ".out2.npy"));
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    aiecg_model *m = NULL;
+    CHECK_OK(aiecg_model_load(path, &m, &err), &err);
+    if (m && p[0].x && p[0].y && p[1].x && p[1].y) {
+        float *o1 = calloc((size_t)p[0].ny, 4), *o2 = calloc((size_t)p[1].ny, 4);
+        aiecg_session_options o = aiecg_session_options_default();
+        double d[3][2];
+        for (int pass = 0; pass < 3; pass++) {
+            o.force_generic = pass == 0;
+            o.cpu_features = pass == 2 ? AIECG_CPU_SSE2 : 0;
+            run_pairs(m, o, p, o1, o2, &d[pass][0], &d[pass][1]);
+            CHECK(d[pass][0] <= 1e-3 && d[pass][1] <= 1e-3);
+        }
+        printf("crnn_lstm_fp16.aiem (%s): generic %.3g / %.3g  fast %.3g / %.3g  C twin %.3g / %.3g\n",
+               aiecg_cpu_features() & AIECG_CPU_NEON ? "neon" : "x86", d[0][0], d[0][1], d[1][0], d[1][1], d[2][0],
+               d[2][1]);
+        free(o1);
+        free(o2);
+    }
+    aiecg_model_free(m);
+    for (int k = 0; k < 2; k++) {
+        free(p[k].x);
+        free(p[k].y);
+    }
+}
+
 int main(void) {
     const char *s = getenv("AIECG_SOURCE_DIR");
     snprintf(srcdir, sizeof srcdir, "%s", s ? s : ".");
-#ifndef AIECG_HAVE_ONNX
-    printf("built without ONNX support: skipped\n");
-    return 77;
-#endif
     aiecg_set_allocator(count_malloc, count_realloc, free);
+    RUN(test_compiled_seed);
+#ifdef AIECG_HAVE_ONNX
     RUN(test_pytorch_models);
     RUN(test_attribute_cases);
     RUN(test_import_errors);
+#else
+    printf("built without ONNX support: the ONNX tests are skipped\n");
+#endif
     aiecg_set_allocator(NULL, NULL, NULL);
     return test_summary();
 }
