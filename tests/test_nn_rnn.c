@@ -17,7 +17,8 @@
  *    generator (written from the ONNX spec and checked there against
  *    libonnx-testdata): every output (Y, Y_h, Y_c) within 1e-5 on the
  *    reference, the best fast path and its C twin.
- *  - import errors name the node, the op and the attribute.
+ *  - import errors name the node, the op and the attribute; import + plan
+ *    under allocation-failure injection give AIECG_ERR_NOMEM, never a crash.
  */
 #include "test.h"
 #include "nn_npy.h"
@@ -308,6 +309,45 @@ static void test_import_errors(void) {
     }
 }
 
+/*
+ * Allocation-failure injection: import + optimise + plan of an LSTM, a GRU
+ * and the bidirectional CRNN with the Nth allocation failing, for every N
+ * until it succeeds; each failure must be AIECG_ERR_NOMEM, leak nothing
+ * (ASan build) and crash never.
+ */
+static void test_oom(void) {
+    static const char *files[] = {"rnn_lstm_bidir_full", "rnn_gru_bidir_lbr_clip", "crnn_lstm"};
+    for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+        char p[1200];
+        path_of(p, sizeof p, files[fi], ".onnx");
+        int done = 0;
+        long k = 0;
+        for (; k < 20000 && !done; k++) {
+            aiecg_model *m = NULL;
+            aiecg_session *s = NULL;
+            aiecg_error err;
+            aiecg_error_clear(&err);
+            aiecg_session_options o = aiecg_session_options_default();
+            o.max_batch = 3;
+            o.max_length = 1000;
+            *test_oom_left_() = k;
+            aiecg_set_allocator(test_oom_malloc_, test_oom_realloc_, free);
+            aiecg_status st = aiecg_model_load(p, &m, &err);
+            if (!st) st = aiecg_session_new(m, &o, &s, &err);
+            aiecg_set_allocator(count_malloc, count_realloc, free);
+            if (st == AIECG_OK) done = 1;
+            else if (st != AIECG_ERR_NOMEM) {
+                printf("%s: allocation %ld failing gave %s: %s\n", files[fi], k, aiecg_status_name(st), err.message);
+                CHECK_INT(st, AIECG_ERR_NOMEM);
+                done = 1;
+            }
+            aiecg_session_free(s);
+            aiecg_model_free(m);
+        }
+        printf("%-22s OOM sweep: %ld allocation points\n", files[fi], k);
+        CHECK(done);
+    }
+}
 #endif
 
 /*
@@ -358,6 +398,7 @@ int main(void) {
     RUN(test_pytorch_models);
     RUN(test_attribute_cases);
     RUN(test_import_errors);
+    RUN(test_oom);
 #else
     printf("built without ONNX support: the ONNX tests are skipped\n");
 #endif
