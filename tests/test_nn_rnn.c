@@ -18,7 +18,8 @@
  *    libonnx-testdata): every output (Y, Y_h, Y_c) within 1e-5 on the
  *    reference, the best fast path and its C twin.
  *  - import errors name the node, the op and the attribute; import + plan
- *    under allocation-failure injection give AIECG_ERR_NOMEM, never a crash.
+ *    under allocation-failure injection give AIECG_ERR_NOMEM, never a crash;
+ *    corrupted attribute fields (as an .aiem file may carry) are refused.
  */
 #include "test.h"
 #include "nn_npy.h"
@@ -348,6 +349,78 @@ static void test_oom(void) {
         CHECK(done);
     }
 }
+
+/*
+ * An .aiem file can carry any attribute values: planning refuses each bad
+ * one with a message naming the node, the op and the field (shape.c), and a
+ * sequence_lens value outside 0..T is a run-time range error.
+ */
+static void test_bad_attributes(void) {
+    static const struct { int field; int64_t v; const char *want; } cases[] = {
+        {0, 0, "hidden_size"}, {1, 5, "direction"}, {2, 2, "layout"}, {3, 99, "activations"},
+        {4, 7, "activations: wrong count"}, {5, 3, "input_forget"},
+    };
+    char p[1200];
+    path_of(p, sizeof p, "rnn_lstm_bidir_full", ".onnx");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        aiecg_error err;
+        aiecg_error_clear(&err);
+        aiecg_model *m = load_for_output(p, "Y", &err);
+        CHECK(m != NULL);
+        if (!m) continue;
+        aiecg__nn_node *n = NULL;
+        for (int k = 0; k < m->g.nn; k++)
+            if (m->g.n[k].op == AIECG__OP_LSTM) n = &m->g.n[k];
+        CHECK(n != NULL);
+        if (!n) { aiecg_model_free(m); continue; }
+        switch (cases[i].field) {
+        case 0: n->a.axis = cases[i].v; break;
+        case 1: n->a.pad_mode = (int32_t)cases[i].v; break;
+        case 2: n->a.allowzero = (int32_t)cases[i].v; break;
+        case 3: n->a.perm[1] = cases[i].v; break;
+        case 4: n->a.nperm = n->a.naxes = (int32_t)cases[i].v; break;
+        default: n->a.ceil_mode = (int32_t)cases[i].v; break;
+        }
+        aiecg_session_options o = aiecg_session_options_default();
+        o.max_batch = 3;
+        aiecg_session *s = NULL;
+        aiecg_status st = aiecg_session_new(m, &o, &s, &err);
+        CHECK(st != AIECG_OK && s == NULL);
+        CHECK(strstr(err.message, "(LSTM)") && strstr(err.message, cases[i].want));
+        if (!strstr(err.message, cases[i].want)) printf("message: %s\n", err.message);
+        aiecg_session_free(s);
+        aiecg_model_free(m);
+    }
+    /* sequence_lens = T + 1 */
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    aiecg_model *m = load_for_output(p, "Y_h", &err);
+    CHECK(m != NULL);
+    if (!m) return;
+    int lens = aiecg__nn_find_tensor(&m->g, "sequence_lens");
+    CHECK(lens >= 0 && m->g.t[lens].is_const && m->g.t[lens].dtype == AIECG__DT_I64);
+    char pin[1200];
+    path_of(pin, sizeof pin, "rnn_lstm_bidir_full", ".in.npy");
+    int64_t xd[8];
+    int xn = 0;
+    float *x = npy_load(pin, xd, &xn);
+    if (lens >= 0 && x) {
+        ((int64_t *)m->g.t[lens].data)[1] = xd[0] + 1;
+        aiecg_session_options o = aiecg_session_options_default();
+        o.max_batch = 3;
+        aiecg_session *s = NULL;
+        CHECK_OK(aiecg_session_new(m, &o, &s, &err), &err);
+        float y[64];
+        int64_t od[AIECG_NN_MAX_DIMS];
+        int ond = 0;
+        aiecg_status st = s ? aiecg_session_run(s, x, xd, xn, y, 64, od, &ond, &err) : AIECG_ERR_INTERNAL;
+        CHECK_INT(st, AIECG_ERR_RANGE);
+        CHECK(strstr(err.message, "sequence_lens[1]") != NULL);
+        aiecg_session_free(s);
+    }
+    free(x);
+    aiecg_model_free(m);
+}
 #endif
 
 /*
@@ -399,6 +472,7 @@ int main(void) {
     RUN(test_attribute_cases);
     RUN(test_import_errors);
     RUN(test_oom);
+    RUN(test_bad_attributes);
 #else
     printf("built without ONNX support: the ONNX tests are skipped\n");
 #endif
