@@ -9,7 +9,7 @@
  * Never part of the test verdict.
  *
  * usage: bench_nn MODEL [--batch N[,N...]] [--length L] [--repeat N] [--threads N] [--generic]
- *                       [--layers] [--peak-only] [--json]
+ *                       [--layers] [--peak-only] [--json] [--budget BYTES]
  */
 #include "aiecg/nn.h"
 #include "nn/nn_int.h"
@@ -113,6 +113,7 @@ int main(int argc, char **argv) {
     const char *path = NULL;
     int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0;
     int64_t length = 0;
+    size_t budget = 0; /* sub-batch working-set budget in bytes (0: the library default) */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
             nb = 0;
@@ -124,6 +125,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--generic") == 0) generic = 1;
+        else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) budget = (size_t)atoll(argv[++i]);
         else if (strcmp(argv[i], "--layers") == 0) layers = 1;
         else if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--peak-only") == 0) {
@@ -164,7 +166,8 @@ int main(int argc, char **argv) {
         o.max_length = nd >= 3 ? d[nd - 1] : 0;
         aiecg_session *s = NULL;
         long rss_before = rss_kb();
-        if (aiecg_session_new(m, &o, &s, &err) != AIECG_OK) {
+        if ((budget ? aiecg__nn_session_new_budget(m, &o, budget, &s, &err) : aiecg_session_new(m, &o, &s, &err)) !=
+            AIECG_OK) {
             fprintf(stderr, "bench_nn: %s\n", err.message);
             return 1;
         }
@@ -176,13 +179,24 @@ int main(int argc, char **argv) {
             return 1;
         }
         long rss_after = rss_kb();
-        if (prof) aiecg__nn_session_profile(s, prof);
+        /* per-layer times: the minimum over the runs (the VM is shared: medians drift, minima are stable) */
+        double *cur = layers ? calloc((size_t)m->g.nn, sizeof(double)) : NULL;
+        if (prof) {
+            aiecg__nn_session_profile(s, cur);
+            for (int i = 0; i < m->g.nn; i++) prof[i] = 1e30;
+        }
         double *t = calloc((size_t)repeat, sizeof(double));
         for (int r = 0; r < repeat; r++) {
+            if (cur) memset(cur, 0, (size_t)m->g.nn * sizeof(double));
             double t0 = now_s();
             aiecg_session_run(s, x, d, nd, y, (size_t)1 << 20, od, &ond, &err);
             t[r] = now_s() - t0;
+            if (prof)
+                for (int i = 0; i < m->g.nn; i++) prof[i] = cur[i] < prof[i] ? cur[i] : prof[i];
         }
+        if (prof)
+            for (int i = 0; i < m->g.nn; i++) prof[i] *= repeat; /* the report below divides by repeat */
+        free(cur);
         qsort(t, (size_t)repeat, sizeof *t, cmp_d);
         double med = t[repeat / 2];
         double flops = aiecg_model_flops(m, d, nd);
