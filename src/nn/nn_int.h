@@ -286,6 +286,8 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
                                           aiecg_session **out, aiecg_error *err);
 /* Records per pass through the graph (< the planned batch when the batch is split). */
 int64_t aiecg__nn_session_sub_batch(const aiecg_session *s);
+/* Arena bytes of one record when the graph is batch-separable (0 otherwise). */
+size_t aiecg__nn_session_record_bytes(const aiecg_session *s);
 /* Bytes of conv weights the session re-laid for aiecg__gemm_avx512_wt (a second copy of them). */
 size_t aiecg__nn_session_packed_bytes(const aiecg_session *s);
 

@@ -369,6 +369,19 @@ static int64_t conv_phase_len(const aiecg__conv_geom *geo) {
     return (wp + s - 1) / s;
 }
 
+/*
+ * Floats between consecutive rows of the polyphase copy: the phase length
+ * rounded up to 16 floats, with an odd number of 64-byte lines, so that the
+ * rows a 12-column tile reads for consecutive (channel, tap) fall into
+ * different L1 sets. (Ribeiro's stride-4 layers have rows of 1028 floats,
+ * 4 KB + 16 B apart, so groups of four rows shared one set.) Layout only.
+ */
+static int64_t conv_row_stride(const aiecg__conv_geom *geo) {
+    int64_t r = (conv_phase_len(geo) + 15) & ~(int64_t)15;
+    if ((r / 16) % 2 == 0) r += 16;
+    return r;
+}
+
 /* Fold the batch into GEMM columns when one item's output is too short to fill tiles. */
 static int conv_fold(const aiecg__conv_geom *geo) { return geo->n > 1 && geo->ow < 256; }
 
@@ -446,8 +459,8 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             const float *w = IN(1), *b = IN(2);
             int64_t cig = geo.cin / geo.group, cog = geo.cout / geo.group;
             int64_t s = geo.sw, d = geo.dw;
-            int64_t pl = conv_phase_len(&geo);
-            int64_t bseg = (s * cig * pl + 15) & ~(int64_t)15; /* one batch item's polyphase copy */
+            int64_t pl = conv_phase_len(&geo), rs = conv_row_stride(&geo);
+            int64_t bseg = s * cig * rs; /* one batch item's polyphase copy */
             int64_t nfold = conv_fold(&geo) ? geo.n : 1;   /* batch items folded into GEMM columns */
             float *xp = x->scratch;                          /* [nfold][s][cig][pl] */
             const float **brow = (const float **)(void *)(xp + nfold * bseg + 16);
@@ -465,7 +478,7 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                             if (m1 > pl) m1 = pl;
                             if (m1 < m0) m1 = m0;
                             for (int64_t ci = 0; ci < cig; ci++) {
-                                float *dst = xp + bi * bseg + (ph * cig + ci) * pl;
+                                float *dst = xp + bi * bseg + (ph * cig + ci) * rs;
                                 const float *src = xin + ci * geo.iw + off;
                                 for (int64_t m = 0; m < m0; m++) dst[m] = 0.0f;
                                 if (s == 1) {
@@ -480,7 +493,7 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                     for (int64_t ci = 0; ci < cig; ci++)
                         for (int64_t k = 0; k < geo.kw; k++) {
                             int64_t off = k * d;
-                            brow[ci * geo.kw + k] = xp + ((off % s) * cig + ci) * pl + off / s;
+                            brow[ci * geo.kw + k] = xp + ((off % s) * cig + ci) * rs + off / s;
                         }
                     aiecg__gemm_args ga = {0};
                     ga.m = cog;
@@ -989,7 +1002,7 @@ size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
     double est = (double)geo.sw * (double)cig * ((double)geo.iw + (double)geo.pw + (double)geo.ow * (double)geo.sw +
                                                  (double)geo.kw * (double)geo.dw) * (double)geo.n;
     if (est > 1e11 || (double)cig * (double)geo.kw > 1e11) return (size_t)1 << 60; /* refused by the session limit */
-    int64_t bseg = (geo.sw * cig * conv_phase_len(&geo) + 15) & ~(int64_t)15;
+    int64_t bseg = geo.sw * cig * conv_row_stride(&geo);
     int64_t nfold = conv_fold(&geo) ? geo.n : 1;
     /* polyphase copies + row pointer table (a pointer counted as 2 floats) */
     return (size_t)(nfold * bseg + 16 + 2 * cig * geo.kw + 16);

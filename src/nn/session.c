@@ -43,6 +43,7 @@ struct aiecg_session {
     int64_t max_in[AIECG_NN_MAX_DIMS];
     double *prof; /* optional: seconds accumulated per node (bench only) */
     int64_t sub_batch; /* records per pass through the graph (batch-separable graphs), else max batch */
+    size_t rec_bytes;  /* arena of one record (batch-separable graphs), else 0 */
     float *wpack_buf;  /* conv weights re-laid for the short-output kernel, packed once here */
     const float **wpack; /* per node: its panels in wpack_buf, or NULL */
     size_t wpack_floats;
@@ -286,9 +287,14 @@ static aiecg_status plan_arena(const aiecg__nn_graph *g, const aiecg__nn_shape *
  * the graph treats records independently, a batch runs as consecutive
  * sub-batches whose arena fits this budget (L2 is 1-2 MiB per core on
  * current x86 and Arm server cores); results are the same bits as any other
- * split (every kernel's per-element summation order ignores the batch).
+ * split (every kernel's per-element summation order ignores the batch). When
+ * one record alone overflows the budget, splitting only re-reads the weights
+ * once per pass, so the batch runs whole (Ribeiro, 7.5 MB a record: batch 16
+ * 28.9 ms/record whole against 32.0 in passes of one; xresnet1d50 at 1000
+ * samples, 1.35 MB a record: 5.0-5.3 in passes of one against 5.7-6.1 in
+ * passes of nine; bench_nn --budget, docs/nn-engine.md).
  */
-#define SUB_BATCH_BYTES ((size_t)1 << 20)
+#define SUB_BATCH_BYTES ((size_t)2 << 20)
 
 /* The values of a constant int64 tensor (count in *cnt), or NULL. */
 static const int64_t *const_i64(const aiecg__nn_graph *g, int t, int64_t *cnt) {
@@ -383,7 +389,7 @@ static int batch_separable(const aiecg__nn_graph *g, const aiecg__nn_shape *s2, 
 }
 
 /* *sb = records per pass (0: run the batch whole). */
-static aiecg_status choose_sub_batch(const aiecg__nn_graph *g, const aiecg_session *s, size_t budget, live_rec *lv,
+static aiecg_status choose_sub_batch(const aiecg__nn_graph *g, aiecg_session *s, size_t budget, live_rec *lv,
                                      span *sp, int64_t *sb, aiecg_error *err) {
     (void)err;
     *sb = 0;
@@ -412,6 +418,8 @@ static aiecg_status choose_sub_batch(const aiecg__nn_graph *g, const aiecg_sessi
         goto done;
     }
     size_t per = arena1 ? arena1 : 1;
+    s->rec_bytes = per;
+    if (per > budget) goto done; /* one record overflows: passes would only re-read the weights */
     int64_t n = (int64_t)(budget / per);
     *sb = n < 1 ? 1 : n > s->max_in[0] ? s->max_in[0] : n;
 done:
@@ -429,6 +437,8 @@ aiecg_status aiecg_session_new(const aiecg_model *m, const aiecg_session_options
 }
 
 int64_t aiecg__nn_session_sub_batch(const aiecg_session *s) { return s ? s->sub_batch : 0; }
+
+size_t aiecg__nn_session_record_bytes(const aiecg_session *s) { return s ? s->rec_bytes : 0; }
 
 size_t aiecg__nn_session_packed_bytes(const aiecg_session *s) { return s ? s->wpack_floats * sizeof(float) : 0; }
 
