@@ -80,11 +80,19 @@ def zscore(F, mu, sd):
     return np.clip(z, -Z_CLIP, Z_CLIP)
 
 
-def fit_logistic(X, y, offset, lam, penalise, iters=30):
-    """L2 logistic regression with an offset, by Newton's method; penalise[k] = 1 where column k is
-    penalised. Returns beta."""
+def penalised_loss(X, y, offset, P, beta):
+    eta = offset + X @ beta
+    return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * beta @ P @ beta)
+
+
+def fit_logistic(X, y, offset, lam, penalise, iters=100):
+    """L2 logistic regression with an offset, by Newton's method with step halving (a full Newton step
+    is taken whenever it does not raise the penalised loss, so a fit that converges plainly is the
+    undamped Newton fit; the halving keeps near-separable labels - in-sample logits as offset - from
+    oscillating); penalise[k] = 1 where column k is penalised. Returns beta."""
     beta = np.zeros(X.shape[1])
     P = lam * np.diag(penalise.astype(np.float64))
+    loss = penalised_loss(X, y, offset, P, beta)
     for _ in range(iters):
         eta = np.clip(offset + X @ beta, -50, 50)
         p = 1.0 / (1.0 + np.exp(-eta))
@@ -92,8 +100,15 @@ def fit_logistic(X, y, offset, lam, penalise, iters=30):
         W = p * (1 - p)
         H = (X * W[:, None]).T @ X + P + 1e-8 * np.eye(X.shape[1])
         step = np.linalg.solve(H, g)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-9:
+        t = 1.0
+        while True:
+            nb = beta - t * step
+            nl = penalised_loss(X, y, offset, P, nb)
+            if nl <= loss + 1e-12 * abs(loss) or t < 1e-6:
+                break
+            t *= 0.5
+        beta, loss = nb, nl
+        if np.max(np.abs(t * step)) < 1e-9:
             break
     return beta
 
@@ -121,6 +136,51 @@ def macro(names, groups, aucs, use):
     return out
 
 
+def write_report(a, props, names, groups, Y, M, train, val, L, Z, raw_auc, results, base, best_key, keep, coef,
+                 final, mac, thr_model, thr):
+    """The fold-8 figures of this fit as JSON (NaN -> null): what training/evaluate.py turns into the
+    model card's Fusion section, so the card is regenerated from measured data, never hand-edited."""
+    import json
+
+    def num(x):
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    labels = []
+    for k, n in enumerate(names):
+        vm = val & (M[:, k] > 0)
+        y = Y[vm, k]
+        pn = metrics.sigmoid(L[vm, k])
+        if k in keep:
+            ak, ck, wk = coef[k]
+            pf = metrics.sigmoid(ak * L[vm, k] + ck + Z[vm] @ wk)
+        else:
+            pf = pn
+        f1n, sen, spn = metrics.confusion(y, pn >= thr_model[k]) if vm.any() else (float("nan"),) * 3
+        f1f, sef, spf = metrics.confusion(y, pf >= thr[k]) if vm.any() else (float("nan"),) * 3
+        labels.append(dict(label=n, groups=groups[k], n=int(vm.sum()), pos=int(y.sum()), fused=k in keep,
+                           a=num(coef[k][0]) if k in keep else None,
+                           auc_network=num(raw_auc[k]), auc_fused=num(final[k]),
+                           thr_network=float(thr_model[k]), thr_fused=float(thr[k]),
+                           f1_network=num(f1n), f1_fused=num(f1f), se_network=num(sen), se_fused=num(sef),
+                           sp_network=num(spn), sp_fused=num(spf)))
+    grid = []
+    for key, (cf, aucv) in results.items():
+        grid.append(dict(variant=key[0], lam=key[1], macro={g: num(v) for g, v in
+                                                            macro(names, groups, aucv, range(len(names))).items()}))
+    stmt = [k for k, n in enumerate(names) if n.startswith("stmt:")]
+    rep = dict(model=props.get("aiecg.model.name", os.path.basename(a.model)), leads=props.get("aiecg.input.leads"),
+               features=os.path.basename(a.features), variants=a.variants, lams=a.lams, shrink=a.shrink,
+               shipped=dict(variant=best_key[0], lam=best_key[1]), chosen_by="--use" if a.use else "best fold-8 all",
+               keep=a.keep, n_candidates=len([k for k in range(len(names)) if names[k] in CANDIDATES]),
+               n_fitted=len(coef), n_fused=len(keep), train_records=int(train.sum()),
+               train_records_with_statements=int((train & (M[:, stmt[0]] > 0)).sum()) if stmt else None,
+               val_records=int(val.sum()), macro_network={g: num(v) for g, v in base.items()},
+               macro_fused={g: num(v) for g, v in mac.items()}, grid=grid, labels=labels)
+    with open(a.report, "w") as f:
+        json.dump(rep, f, indent=1, allow_nan=False)
+    print("fold-8 figures written to %s" % a.report)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--features", required=True, help="CSV of aiecg eval ptbxl --folds 0-8 --dump-features")
@@ -133,11 +193,19 @@ def main():
     ap.add_argument("--keep", default="all", choices=["all", "better"],
                     help="all: every fitted candidate keeps its fusion (default); better: only those whose "
                          "fold-8 AUC does not drop (per-label selection on the validation split)")
-    ap.add_argument("--write", action="store_true", help="write aiecg.fusion into --model")
+    ap.add_argument("--write", action="store_true", help="write aiecg.fusion into --model (or --write-to)")
+    ap.add_argument("--write-to", default=None, metavar="ONNX",
+                    help="with --write: write the fused model here instead of over --model (scratch checks)")
+    ap.add_argument("--report", default=None, metavar="JSON",
+                    help="write the measured fold-8 figures (variant grid, per label network vs fused AUC, "
+                         "thresholds, F1/Se/Sp) for training/evaluate.py's Fusion section")
     ap.add_argument("--expected", default=None, help="write C-test expectations (ecg_id,label,prob) for ids")
     ap.add_argument("--expected-ids", default="")
     a = ap.parse_args()
 
+    np.seterr(invalid="ignore")  # features a lead set cannot measure are NaN in every record
+    import warnings
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
     d = read_dump(a.features)
     lab = ptbxl.build_labels(a.data)
     import onnx
@@ -246,6 +314,10 @@ def main():
                                                    metrics.sigmoid(ak * L[r, k] + ck + z @ wk)))
         print("expectations for %d records written to %s" % (len(ids), a.expected))
 
+    if a.report:
+        write_report(a, props, names, groups, Y, M, train, val, L, Z, raw_auc, results, base, best_key, keep,
+                     coef, final, mac, thr_model, thr)
+
     if a.write:
         before = [t.SerializeToString() for t in m.graph.initializer]
         newp = dict(props)
@@ -258,8 +330,9 @@ def main():
         onnx.helper.set_model_props(m, newp)
         assert [t.SerializeToString() for t in m.graph.initializer] == before
         onnx.checker.check_model(m)
-        onnx.save(m, a.model)
-        print("wrote aiecg.fusion (%d labels, %d bytes) and thresholds into %s" % (len(keep), len(text), a.model))
+        dst = a.write_to or a.model
+        onnx.save(m, dst)
+        print("wrote aiecg.fusion (%d labels, %d bytes) and thresholds into %s" % (len(keep), len(text), dst))
 
 
 if __name__ == "__main__":

@@ -201,7 +201,30 @@ typedef struct job {
     int nlab;
     char **labels;  /* from the first result */
     int *ok;
+    aiecg_lead leads[AIECG_MAX_LEADS]; /* the model's input leads (aiecg.input.leads); 0 leads: no reduction */
+    int nleads;
 } job;
+
+/* The record reduced to the model's input leads, so that the pipeline's measurements (and the fusion
+ * features) see only what a device with that lead set records: a watch's lead I, not the 12 leads the
+ * PTB-XL file has. *out is the record itself when it already holds exactly those leads in that order. */
+static aiecg_status reduce_to_model_leads(const job *j, aiecg_record *record, aiecg_record **out, aiecg_error *err) {
+    *out = record;
+    if (j->nleads <= 0) return AIECG_OK;
+    int idx[AIECG_MAX_LEADS], same = j->nleads == aiecg_record_nleads(record);
+    for (int k = 0; k < j->nleads; k++) {
+        idx[k] = aiecg_record_find_lead(record, j->leads[k]);
+        if (idx[k] < 0) {
+            aiecg_error_clear(err);
+            snprintf(err->message, sizeof err->message, "record has no lead %s (model input)",
+                     aiecg_lead_name(j->leads[k]));
+            return AIECG_ERR_INVALID_ARG;
+        }
+        same = same && idx[k] == k;
+    }
+    if (same) return AIECG_OK;
+    return aiecg_record_select_leads(record, idx, j->nleads, out, err);
+}
 
 static void run_rec(void *ctx, int task, int thread) {
     (void)thread;
@@ -219,10 +242,16 @@ static void run_rec(void *ctx, int task, int thread) {
         fprintf(stderr, "aiecg eval ptbxl: %s: %s\n", p, err.message);
         return;
     }
+    aiecg_record *reduced = NULL;
+    if (reduce_to_model_leads(j, record, &reduced, &err) != AIECG_OK) {
+        fprintf(stderr, "aiecg eval ptbxl: %s: %s\n", p, err.message);
+        aiecg_record_free(record);
+        return;
+    }
     aiecg_analyze_options ao = aiecg_analyze_options_default();
     ao.analyzer = j->an;
     ao.keep_signal = 0;
-    if (aiecg_analyze(record, &ao, &res, &err) == AIECG_OK && aiecg_result_nlabels(res) == j->nlab) {
+    if (aiecg_analyze(reduced, &ao, &res, &err) == AIECG_OK && aiecg_result_nlabels(res) == j->nlab) {
         for (int k = 0; k < j->nlab; k++) {
             j->probs[(size_t)task * j->nlab + k] = (float)aiecg_result_label_probability(res, k);
             j->logits[(size_t)task * j->nlab + k] = (float)aiecg_result_label_logit(res, k);
@@ -234,6 +263,7 @@ static void run_rec(void *ctx, int task, int thread) {
         fprintf(stderr, "aiecg eval ptbxl: %s: %s\n", p, err.message[0] ? err.message : "no model output");
     }
     aiecg_result_free(res);
+    if (reduced != record) aiecg_record_free(reduced);
     aiecg_record_free(record);
 }
 
@@ -542,14 +572,45 @@ int aiecg_cli_eval_ptbxl(int argc, char **argv) {
             aiecg_model_free(mdl);
         }
     }
+    /* the model's input leads: each record is reduced to them before the analysis (reduce_to_model_leads) */
+    aiecg_lead mleads[AIECG_MAX_LEADS];
+    int nmleads = 0;
+    {
+        char mp[4096];
+        snprintf(mp, sizeof mp, "%s/%s", aiecg_analyzer_models_dir(an), model_name);
+        aiecg_model *mdl = NULL;
+        if (aiecg_model_load(mp, &mdl, NULL) == AIECG_OK) {
+            const char *ls = aiecg_model_meta(mdl, "aiecg.input.leads");
+            while (ls && *ls && nmleads < AIECG_MAX_LEADS) {
+                char name[32];
+                size_t len = strcspn(ls, ",");
+                snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), ls);
+                mleads[nmleads] = aiecg_lead_parse(name);
+                if (mleads[nmleads] == AIECG_LEAD_UNKNOWN) {
+                    nmleads = 0; /* not a lead list this program understands: analyse the record as it is */
+                    break;
+                }
+                nmleads++;
+                ls += len + (ls[len] == ',');
+            }
+            aiecg_model_free(mdl);
+        }
+        if (nmleads) {
+            printf("records reduced to the model's leads:");
+            for (int k = 0; k < nmleads; k++) printf("%s%s", k ? "," : " ", aiecg_lead_name(mleads[k]));
+            printf("\n");
+        }
+    }
     int nfeat = aiecg_fusion_nfeatures();
     job j = {recs, sel, db, an, calloc((size_t)nrec * nlab, sizeof(float)), calloc((size_t)nrec * nlab, sizeof(float)),
              calloc((size_t)nrec * nlab, sizeof(float)), dump ? calloc((size_t)nrec * nfeat, sizeof(double)) : NULL,
-             nfeat, nlab, labels, calloc((size_t)nrec, sizeof(int))};
+             nfeat, nlab, labels, calloc((size_t)nrec, sizeof(int)), {AIECG_LEAD_UNKNOWN}, 0};
     if (!j.probs || !j.mprobs || !j.logits || (dump && !j.feats) || !j.ok) {
         cli_errorf("eval ptbxl", "out of memory");
         return CLI_FAIL;
     }
+    j.nleads = nmleads;
+    memcpy(j.leads, mleads, (size_t)nmleads * sizeof *mleads);
     aiecg_threadpool *pool = NULL;
     if (threads != 1) aiecg_threadpool_new(threads, &pool);
     aiecg_threadpool_parallel_for(pool, nrec, run_rec, &j);
