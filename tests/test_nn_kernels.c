@@ -400,6 +400,49 @@ static void test_sub_batch(void) {
     free(x);
 }
 
+/*
+ * The shipped ecg12 net's shortcut AveragePools run after the block's second conv in the ONNX file; the optimiser
+ * hoists them so the residual Add + Relu fuse into that conv: no Add node is left, and the output equals the
+ * committed .aiem (compiled before the hoist, Add run as its own node) bit for bit.
+ */
+static void test_shortcut_hoist(void) {
+    char p[1200], q[1200];
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    snprintf(p, sizeof p, "%s/models/ecg12.onnx", src ? src : ".");
+    snprintf(q, sizeof q, "%s/models/ecg12.aiem", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *mo = NULL, *ma = NULL;
+    if (aiecg_model_load(p, &mo, &err) != AIECG_OK) {
+        printf("no ONNX import in this build: hoist not tested\n");
+        return;
+    }
+    CHECK_OK(aiecg_model_load(q, &ma, &err), &err);
+    if (!ma) return;
+    int adds = 0, adds_aiem = 0;
+    for (int i = 0; i < mo->g.nn; i++) adds += mo->g.n[i].op == AIECG__OP_ADD;
+    for (int i = 0; i < ma->g.nn; i++) adds_aiem += ma->g.n[i].op == AIECG__OP_ADD;
+    CHECK_INT(adds, 0);
+    printf("ecg12: %d Add nodes after the hoist (%d in the committed .aiem)\n", adds, adds_aiem);
+    size_t n = 12 * 1000;
+    float *x = malloc(n * 4), y0[128], y1[128];
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+    int64_t d[3] = {1, 12, 1000}, od[8];
+    int nd = 0;
+    aiecg_session *so = NULL, *sa = NULL;
+    CHECK_OK(aiecg_session_new(mo, NULL, &so, &err), &err);
+    CHECK_OK(aiecg_session_new(ma, NULL, &sa, &err), &err);
+    if (so && sa) {
+        CHECK_OK(aiecg_session_run(so, x, d, 3, y0, 128, od, &nd, &err), &err);
+        CHECK_OK(aiecg_session_run(sa, x, d, 3, y1, 128, od, &nd, &err), &err);
+        CHECK(memcmp(y0, y1, (size_t)od[1] * 4) == 0);
+    }
+    aiecg_session_free(so);
+    aiecg_session_free(sa);
+    aiecg_model_free(mo);
+    aiecg_model_free(ma);
+    free(x);
+}
+
 static void test_session_contract(void) {
     char p[1200], tmp[256];
     const char *src = getenv("AIECG_SOURCE_DIR");
@@ -554,6 +597,7 @@ int main(void) {
     RUN(test_conv_variants);
     RUN(test_pool_variants);
     RUN(test_sub_batch);
+    RUN(test_shortcut_hoist);
     RUN(test_session_contract);
     RUN(test_cancel);
     RUN(test_fp16);

@@ -8,7 +8,9 @@
  *  3. BatchNormalization following a Conv or Gemm is folded into its weights
  *     and bias (Ioffe & Szegedy 2015; the standard inference-time fold);
  *  4. a residual Add whose other operand already exists is fused into the
- *     producing Conv/Gemm/MatMul epilogue, then a following activation
+ *     producing Conv/Gemm/MatMul epilogue (a shortcut computed after the conv
+ *     from inputs that exist before it is first moved above the conv), then a
+ *     following activation
  *     (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Elu) too;
  *  5. dead nodes and tensors are dropped.
  * Every rewrite keeps the graph in topological order; a pass only fuses a
@@ -275,6 +277,23 @@ static aiecg_status fuse_residual(ctx *c, const aiecg__nn_shape *s1, const aiecg
             int p = fusable_producer(c, t);
             if (p < 0 || o < 0 || g->t[o].dtype != AIECG__DT_F32) continue;
             int po = c->producer[o];
+            if (po > p) {
+                /* the other operand (a shortcut such as the AveragePool of the block input) is computed
+                   after the conv: hoist its single producer above the conv when that producer's own
+                   inputs already exist there; nodes p..po-1 cannot read its output (topological order) */
+                const aiecg__nn_node *on = &g->n[po];
+                int ok = on->nout == 1;
+                for (int k = 0; k < on->nin && ok; k++)
+                    if (on->in[k] >= 0 && c->producer[on->in[k]] >= p) ok = 0;
+                if (!ok) continue;
+                aiecg__nn_node tmp = g->n[po];
+                memmove(&g->n[p + 1], &g->n[p], (size_t)(po - p) * sizeof *g->n);
+                g->n[p] = tmp;
+                aiecg_status st = index_graph(c);
+                if (st) return st;
+                p++;
+                po = p - 1;
+            }
             if (po >= p) continue; /* the other operand must exist before the conv runs */
             if (s1[o].ndim != s1[t].ndim || memcmp(s1[o].d, s1[t].d, sizeof(int64_t) * (size_t)s1[t].ndim) ||
                 s2[o].ndim != s2[t].ndim || memcmp(s2[o].d, s2[t].d, sizeof(int64_t) * (size_t)s2[t].ndim))
