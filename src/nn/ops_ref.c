@@ -490,11 +490,11 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                             }
                         }
                     }
-                    for (int64_t ci = 0; ci < cig; ci++)
-                        for (int64_t k = 0; k < geo.kw; k++) {
-                            int64_t off = k * d;
-                            brow[ci * geo.kw + k] = xp + ((off % s) * cig + ci) * rs + off / s;
-                        }
+                    for (int64_t k = 0; k < geo.kw; k++) { /* one division per tap, not per (channel, tap) */
+                        int64_t off = k * d;
+                        const float *base = xp + (off % s) * cig * rs + off / s;
+                        for (int64_t ci = 0; ci < cig; ci++) brow[ci * geo.kw + k] = base + ci * rs;
+                    }
                     aiecg__gemm_args ga = {0};
                     ga.m = cog;
                     ga.n = nfold * geo.ow;
