@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
         } else path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json]\n");
+        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json] [--budget BYTES]\n");
         return 2;
     }
     double peak = peak_for_machine(generic);
