@@ -52,6 +52,11 @@ void aiecg__baseline_multi_avx2(float *const *x, int nc, int64_t n, const int *o
    lane gets the bits of aiecg__biquad_filtfilt's scalar step. */
 void aiecg__biquad_pass_avx2(float *t, int64_t m, int G, const aiecg__biquad *s, const double *z0, const double *z1,
                              int backward);
+/* qrs_avx2.c: the detector's three-section band-pass for four leads (lane l: state z[l], last
+   finite input last[l], input in[l][0..m)); out[4 j + l] is lane l's output j, the bits of the
+   plain per-lead loop. */
+void aiecg__qrs_bandpass4_avx2(const aiecg__biquad *sec, double (*z)[3][2], float *last, const float *const *in,
+                               int64_t m, float *out);
 #endif
 
 /* ---- representative beat (beats.c) ------------------------------------- */
@@ -77,6 +82,14 @@ aiecg_status aiecg__median_beat_lead(const float *clean, int64_t n, const aiecg_
  * set, sorted ascending) from the record's signals. Used by aiecg_qrs_detect.
  */
 aiecg_status aiecg__beats_classify(const aiecg_record *rec, aiecg_beat *beats, int64_t nbeats);
+
+/* ---- QRS detector (qrs.c) ---------------------------------------------- */
+/* plain != 0: the detector runs its plain C stage A only (tests compare it with the SIMD one). */
+void aiecg__qrs_detector_set_plain(aiecg_qrs_detector *d, int plain);
+/* Lead l's stage-A rings (band-passed, |derivative|, integral; R floats each, indexed by sample
+   mod R); returns R, 0 for a lead not fused. For tests. */
+int64_t aiecg__qrs_detector_rings(const aiecg_qrs_detector *d, int l, const float **bp, const float **a,
+                                  const float **mwi);
 
 /* ---- quality (quality.c) ------------------------------------------------- */
 /* aiecg_quality_assess_beats with the baseline-removed leads supplied: clean[l] (l < nleads of rec,

@@ -184,6 +184,7 @@ struct aiecg_qrs_detector {
     int64_t max_age;  /* oldest candidate search-back may pick, samples before now */
     aiecg_beat outq[OUTQ_MAX];
     int outq_head, outq_n;
+    int simd4; /* stage A may band-pass four leads at once (AVX2, all leads' sections equal) */
 };
 
 static int64_t pow2_at_least(int64_t v) {
@@ -258,6 +259,7 @@ aiecg_status aiecg_qrs_detector_new(double fs, int nleads, const aiecg_qrs_optio
         double gd = -(ph[1] - ph[0]) / (w * 0.002);
         d->gd = (int)lrint(gd > 0 ? gd : 0);
     }
+    aiecg__qrs_detector_set_plain(d, 0);
     aiecg_qrs_detector_reset(d);
     *out = d;
     return AIECG_OK;
@@ -730,6 +732,71 @@ static void stage_a(aiecg_qrs_detector *d, int l, const float *in, int64_t m, in
     ls->last_finite = last;
 }
 
+/* Stage A for leads l..l+3 with their band-pass in one AVX2 pass (t0 > 0: the steady-state
+   start at t = 0 is the plain loop's), then each lead's derivative and integral as stage_a. */
+static void stage_a4(aiecg_qrs_detector *d, int l, const float *const *in, int64_t m, int64_t t0) {
+#if defined(__x86_64__) || defined(_M_X64)
+    float v[4 * 128];
+    double z[4][3][2];
+    float last[4];
+    for (int q = 0; q < 4; q++) {
+        memcpy(z[q], d->lead[l + q].z, sizeof z[q]);
+        last[q] = d->lead[l + q].last_finite;
+    }
+    aiecg__qrs_bandpass4_avx2(d->lead[l].sec, z, last, in, m, v);
+    const int64_t mask = d->mask, K = d->K, W = d->W;
+    const int nuse = d->nuse;
+    for (int q = 0; q < 4; q++) {
+        lead_state *ls = &d->lead[l + q];
+        memcpy(ls->z, z[q], sizeof z[q]);
+        ls->last_finite = last[q];
+        float *bp = ls->bp, *ab = ls->a, *mw = ls->mwi;
+        float *learn = d->learning ? d->learn : NULL;
+        double asum = ls->asum;
+        for (int64_t j = 0; j < m; j++) {
+            int64_t t = t0 + j, k = t & mask;
+            float x = v[4 * j + q];
+            float a = fabsf(x - bp[(t - K) & mask]);
+            asum += (double)a - ab[(t - W) & mask];
+            if (asum < 0) asum = 0;
+            bp[k] = x;
+            ab[k] = a;
+            mw[k] = (float)asum;
+            if (learn) {
+                float *o = learn + ((size_t)t * nuse + (l + q)) * 3;
+                o[0] = x;
+                o[1] = a;
+                o[2] = (float)asum;
+            }
+        }
+        ls->asum = asum;
+    }
+#else
+    for (int q = 0; q < 4; q++) stage_a(d, l + q, in[q], m, t0);
+#endif
+}
+
+void aiecg__qrs_detector_set_plain(aiecg_qrs_detector *d, int plain) {
+    if (!d) return;
+    d->simd4 = 0;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (!plain && (aiecg_cpu_features() & AIECG_CPU_AVX2)) {
+        d->simd4 = 1;
+        for (int l = 1; l < d->nuse; l++)
+            d->simd4 &= memcmp(d->lead[l].sec, d->lead[0].sec, sizeof d->lead[0].sec) == 0;
+    }
+#endif
+}
+
+int64_t aiecg__qrs_detector_rings(const aiecg_qrs_detector *d, int l, const float **bp, const float **a,
+                                  const float **mwi) {
+    if (!d || l < 0 || l >= d->nuse) return 0;
+    *bp = d->lead[l].bp;
+    *a = d->lead[l].a;
+    *mwi = d->lead[l].mwi;
+    return d->R;
+}
+
 aiecg_status aiecg_qrs_detector_push(aiecg_qrs_detector *d, const float *const *leads, int64_t n,
                                      aiecg_beat *out, int max_out, int *nout) {
     if (!d || !nout || (n > 0 && !leads)) return AIECG_ERR_INVALID_ARG;
@@ -741,7 +808,13 @@ aiecg_status aiecg_qrs_detector_push(aiecg_qrs_detector *d, const float *const *
     for (int64_t i = 0; i < n;) {
         int64_t m = n - i < B ? n - i : B;
         if (d->learning && d->n + m > d->learn_len) m = d->learn_len - d->n;
-        for (int l = 0; l < d->nuse; l++) stage_a(d, l, leads[l] + i, m, d->n);
+        int l = 0;
+        if (d->simd4 && d->n > 0 && m <= 128)
+            for (; l + 4 <= d->nuse; l += 4) {
+                const float *in4[4] = {leads[l] + i, leads[l + 1] + i, leads[l + 2] + i, leads[l + 3] + i};
+                stage_a4(d, l, in4, m, d->n);
+            }
+        for (; l < d->nuse; l++) stage_a(d, l, leads[l] + i, m, d->n);
         if (d->learning) {
             d->n += m;
             if (d->n >= d->learn_len) end_learning(d);
