@@ -21,6 +21,11 @@
  * is divided). Callers route channels holding non-finite values to the plain
  * form. So the output is bit-identical to aiecg_filter_baseline
  * (test_baseline_multi).
+ *
+ * Also here: one biquad section over up to twelve interleaved channels (the
+ * zero-phase low-pass of aiecg__biquad_filtfilt_multi), the plain step's
+ * operations per lane without fused multiply-adds, so the same bits
+ * (test_filter_fastpaths).
  */
 #include "dsp/dsp_int.h"
 
