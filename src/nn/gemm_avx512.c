@@ -241,6 +241,8 @@ TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int6
     for (int64_t p = 0; p < kc; p++) {
         const __m512 w0 = _mm512_load_ps(wq + p * NR), w1 = _mm512_load_ps(wq + p * NR + 16);
         const float *x = bq[p0 + p] + boff;
+        /* the sample rows of tap p + 8 (a new cache line per tap on 1x1 convs) */
+        if (p + 8 < kc) _mm_prefetch((const char *)(bq[p0 + p + 8] + boff), _MM_HINT_T0);
         __m512 v;
 #define WT_ROW(r, u0, u1)                                                                                      \
         if (nr > r) {                                                                                          \
