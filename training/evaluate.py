@@ -105,13 +105,30 @@ def card(a, run, per, mac, extra):
     if extra.get("arch_search"):
         w(extra["arch_search"] + "\n")
     w("## Validation results (strat_fold 8, %d records)\n" % run["val_records"])
-    w("| label set | classes | macro-AUC | published best (10 folds, test fold 10) |")
-    w("|---|---|---|---|")
     pub = {"all": "0.925", "diag": "0.937", "subdiag": "0.930", "superdiag": "0.934", "form": "0.899",
            "rhythm": "0.957", "cinc": "—"}
-    for g in ["all", "diag", "subdiag", "superdiag", "form", "rhythm", "cinc"]:
+    fu = extra.get("fusion")
+    if fu:
+        w("| label set | classes | macro-AUC network | macro-AUC shipped (network + fusion) | "
+          "published best (10 folds, test fold 10) |")
+        w("|---|---|---|---|---|")
+    else:
+        w("| label set | classes | macro-AUC | published best (10 folds, test fold 10) |")
+        w("|---|---|---|---|")
+    for g in SETS:
         k = sum(1 for c in per if g in c["groups"] and not np.isnan(c["auc"]))
-        w("| %s | %d | %s | %s |" % (g, k, fmt(mac[g], 4), pub[g] if len(run["leads"]) == 12 else "—"))
+        if fu:
+            w("| %s | %d | %s | %s | %s |" % (g, k, fmt(mac[g], 4), fmt(fu["macro_fused"][g], 4),
+                                              pub[g] if len(run["leads"]) == 12 else "—"))
+        else:
+            w("| %s | %d | %s | %s |" % (g, k, fmt(mac[g], 4), pub[g] if len(run["leads"]) == 12 else "—"))
+    if fu:
+        w("\n\"network\": the %s output alone (the training framework's fold-8 logits; the C engine gives the "
+          "same: `aiecg eval ptbxl --db data%s --threads 2 --model-probs`). \"shipped\": what `aiecg analyze` "
+          "uses, the network fused with the C pipeline's measurements (section \"Fusion\" below; `aiecg eval "
+          "ptbxl --db data%s --threads 2`). The fusion's variant and regularisation were chosen on this same "
+          "fold 8. The per-class list that follows is the network's own, at its own thresholds "
+          "(`aiecg.thresholds.model`)." % (run["arch"], extra["models_opt"], extra["models_opt"]))
     w("\nMacro-AUC skips classes with no positive in fold 8. Published: Strodthoff et al. 2021 best per set "
       "(12-lead, trained on folds 1-8, tested on fold 10) - not directly comparable (different test fold, less "
       "training data here).\n")
@@ -129,6 +146,8 @@ def card(a, run, per, mac, extra):
         w("| %s | %s | %d | %d | %s | %.4f | %s | %s | %s |" % (
             c["label"], "+".join(c["groups"]), c["n"], c["pos"], fmt(c["auc"]), c["threshold"], fmt(c["f1"]),
             fmt(c["se"]), fmt(c["sp"])))
+    if fu:
+        fusion_section(w, a, run, fu, extra)
     w("\n## Known limits\n")
     w("- Validation on one fold (970 records): rare classes have a handful of positives, so their AUC and "
       "thresholds are noisy (e.g. pos < 10); several statements have no positive at all in fold 8 and keep "
@@ -138,6 +157,156 @@ def card(a, run, per, mac, extra):
       "inherits their noise.\n- 100 Hz input: pacemaker spikes and fine high-frequency detail are lost.\n" % (
           run["train_records"], run["train_records_with_statements"]))
     return "\n".join(L) + "\n"
+
+
+SETS = ["all", "diag", "subdiag", "superdiag", "form", "rhythm", "cinc"]
+VARIANT_TEXT = {"free": "free a", "offset": "a = 1 fixed (logit as offset)", "shrink": "a = %g fixed (tempered logit)"}
+
+
+def fnum(v, p=4):
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else ("%.*f" % (p, v))
+
+
+def fusion_section(w, a, run, fu, extra):
+    """The card's Fusion section, written from training/fuse.py --report (fold-8 figures measured on the
+    C pipeline's own features and logits) and, where given, the C engine's aiecg eval ptbxl output."""
+    name = a.model
+    nl = len(run["leads"])
+    w("\n## Fusion (network logits + C pipeline measurements)\n")
+    w("The network sees 10 s at 100 Hz and learns rhythm irregularity, P waves and intervals only implicitly; "
+      "the C pipeline measures them. A per-label stacker (src/interp/fusion.c, fitted by training/fuse.py) "
+      "combines both: `logit' = a * logit_network + c + w . z`, with z the %d features of fusion.c "
+      "(`aiecg_fusion_feature_name`: RR variability, RR autocorrelation at lags 1-3, alternation and premature "
+      "RR fractions, beat-label fractions, P-wave presence, beat-to-beat PR SD, atrial rate, HR, PR, P, QRS, "
+      "QT, QTc, axes, voltages, ST and T levels, beat consistency, \"not measurable\" flags), each "
+      "standardised with the training mean/SD, clipped to +-6; a feature that is not measurable counts as the "
+      "mean (z = 0).\n" % fu["n_features"])
+    if nl < 12:
+        w("- The features are computed from the record **reduced to the model's leads (%s)**, as a device with "
+          "that lead set records it (`aiecg eval ptbxl` reduces every record to `aiecg.input.leads` before the "
+          "analysis). Never measurable from these leads, hence always z = 0 and no weight: %s.%s" % (
+              ",".join(run["leads"]), ", ".join(fu["features_never_measured"]) or "none",
+              " From I and II the pipeline derives III, aVR, aVL, aVF (Einthoven), so axes are measured."
+              if nl == 2 else ""))
+    w("- Fitted on training records only: strat_fold 1-7 and unknown fold (%d; statement and subclass labels "
+      "only on the %d of folds 1-7 that have them), L2 logistic regression by Newton's method." % (
+          fu["train_records"], fu["train_records_with_statements"]))
+    w("- Which labels: %d candidate labels declared before looking at fold 8 (training/fuse.py `CANDIDATES`: "
+      "the stmt rhythm, conduction, hypertrophy and form statements and the CinC classes a measurement can "
+      "speak to), each fused if it has >= 3 training positives (%d of %d); %s. Superclasses, subclasses and "
+      "infarction/ischaemia statements keep the network's probability." % (
+          fu["n_candidates"], fu["n_fitted"], fu["n_candidates"],
+          "all of them kept (`--keep all`, no per-label choice on fold 8)" if fu["keep"] == "all" else
+          "kept only where the fold-8 AUC did not drop (`--keep better`: per-label selection on the "
+          "validation split), %d labels" % fu["n_fused"]))
+    sh = fu["shipped"]
+    w("- Variants compared on fold 8 (macro-AUC, every fitted label fused; the shipped one, chosen by %s, "
+      "in bold):\n" % ("the best fold-8 macro-AUC \"all\"" if fu["chosen_by"] != "--use" else "--use"))
+    w("| variant (a, L2 lambda) | " + " | ".join(SETS) + " |")
+    w("|---|" + "---|" * len(SETS))
+    w("| network alone | " + " | ".join(fnum(fu["macro_network"][g]) for g in SETS) + " |")
+    for r in fu["grid"]:
+        txt = VARIANT_TEXT[r["variant"]] % fu["shrink"] if "%" in VARIANT_TEXT[r["variant"]] else \
+            VARIANT_TEXT[r["variant"]]
+        lab = "%s, lambda %g" % (txt, r["lam"])
+        ship = r["variant"] == sh["variant"] and r["lam"] == sh["lam"]
+        w("| %s | %s |" % ("**%s (shipped)**" % lab if ship else lab,
+                           " | ".join(fnum(r["macro"][g]) for g in SETS)))
+    w("\n  (`/usr/bin/python3 training/fuse.py --features %s --model models/%s.onnx`; variants %s, lambdas %s.) "
+      "The in-sample caveat: the network's logits on its own training records are over-confident (macro-AUC "
+      "all %s on the training records in-sample vs %s on fold 8), so a stacker that also fits the logit's "
+      "weight (`free`) tends to trust the logit and under-weight the features%s; the fixed-offset variant "
+      "cannot be under-weighted that way. Keeping the fusion only for the labels whose fold-8 AUC did not drop "
+      "(`--keep better`, %d labels) would give all %s, rhythm %s; that is per-label selection on the "
+      "validation split and was %s." % (
+          fu["features"], name, fu["variants"], fu["lams"], fnum(fu["macro_network_train"]["all"], 3),
+          fnum(fu["macro_network"]["all"], 3),
+          " (at lambda %g it learns a = %.2f-%.2f, %d of %d labels > 1)" % (
+              fu["free_lam"], fu["free_a_range"][0], fu["free_a_range"][1], fu["free_a_above1"], fu["n_fitted"])
+          if fu.get("free_a_range") else "",
+          fu["keep_better"]["n"], fnum(fu["keep_better"]["macro"]["all"]), fnum(fu["keep_better"]["macro"]["rhythm"]),
+          "**not** shipped" if fu["keep"] == "all" else "shipped"))
+    w("- Model selection on fold 8: the variant, lambda (and the decision to fuse all candidates) were chosen "
+      "on the fold that is reported, and the fused labels' thresholds are re-chosen on it (F1-optimal, "
+      "specificity >= %.1f except the normal labels): these are validation figures, expect somewhat less on "
+      "unseen data." % metrics.MIN_SPEC)
+    w("- Shipped in the model: ONNX metadata `aiecg.fusion` (format in src/interp/fusion.c), `aiecg.thresholds` "
+      "(fused labels' thresholds re-chosen on fold 8, the others the network's), `aiecg.thresholds.model` (the "
+      "network's own), `aiecg.val.fused.macro_auc.*`; network weights byte-identical (fuse.py asserts it); "
+      "docs/training.md describes the keys. A model without `aiecg.fusion` behaves exactly as before; a "
+      "malformed one is refused at load with the line and byte. The C pipeline reproduces the Python stacker "
+      "to 5e-7 in probability on 5 fold-8 records (tests/test_fusion.c, tests/data/fusion_expected%s.csv).\n"
+      % ("" if name == "ecg12" else "_" + name))
+    byl = {c["label"]: c for c in fu["labels"]}
+    w("Atrial fibrillation at the shipped thresholds (fold 8; Se/Sp at thresholds chosen on this fold):\n")
+    w("| label | pos | AUC network | AUC fused | threshold network | threshold fused | Se network | Se fused | "
+      "Sp network | Sp fused |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for lab in ("stmt:AFIB", "cinc:AF", "stmt:AFLT", "cinc:AFL"):
+        c = byl.get(lab)
+        if c:
+            w("| %s | %d | %s | %s | %.4f | %.4f | %s | %s | %s | %s |" % (
+                lab, c["pos"], fnum(c["auc_network"]), fnum(c["auc_fused"]), c["thr_network"], c["thr_fused"],
+                fnum(c["se_network"], 3), fnum(c["se_fused"], 3), fnum(c["sp_network"], 3),
+                fnum(c["sp_fused"], 3)))
+    ce = extra.get("c_eval")
+    if ce:
+        w("\nThrough the C engine (`aiecg eval ptbxl`, records reduced to the model's leads):\n")
+        w("| | " + " | ".join(SETS) + " | stmt:AFIB Se / Sp | cinc:AF Se / Sp |")
+        w("|---|" + "---|" * (len(SETS) + 2))
+        for key, txt in (("network", "network (`--model-probs`)"), ("fused", "shipped (fused)")):
+            e = ce.get(key)
+            if e:
+                w("| %s | %s | %s | %s |" % (txt, " | ".join(fnum(e["macro"].get(g)) for g in SETS),
+                                             " / ".join(fnum(x, 3) for x in e["rows"].get("stmt:AFIB", ())[1:3]),
+                                             " / ".join(fnum(x, 3) for x in e["rows"].get("cinc:AF", ())[1:3])))
+    w("\nCommands (this card was regenerated by `training/retrain.sh %s ...`, which runs them; docs/training.md):\n"
+      % name)
+    w("    aiecg model compile models/%s.onnx -o DIR/%s.aiem     # network only (before fuse.py --write)" % (name, name))
+    w("    aiecg eval ptbxl --db data --models DIR --folds 0-8 --threads 2 --dump-features %s" % fu["features"])
+    w("    /usr/bin/python3 training/fuse.py --features %s --model models/%s.onnx --write --report "
+      "training/out/%s_fusion.json" % (fu["features"], name, name))
+    w("    aiecg model compile models/%s.onnx -o models/%s.aiem" % (name, name))
+    w("    aiecg eval ptbxl --db data --models DIR --threads 2 --per-class                # fused (DIR: models/%s.aiem alone)" % name)
+    w("    aiecg eval ptbxl --db data --models DIR --threads 2 --per-class --model-probs  # network alone")
+    w("\nPer-class AUC on fold 8 for every fused label (thresholds and F1 at thresholds chosen on fold 8; pos = "
+      "fold-8 positives; classes with 1-5 positives move by noise as much as by the fusion):\n")
+    w("| label | pos | AUC network | AUC fused | thr network | thr fused | F1 network | F1 fused | delta AUC |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    fused = [c for c in fu["labels"] if c["fused"]]
+    for c in fused:
+        d = None if c["auc_network"] is None or c["auc_fused"] is None else c["auc_fused"] - c["auc_network"]
+        w("| %s | %d | %s | %s | %.3f | %.3f | %s | %s | %s |" % (
+            c["label"], c["pos"], fnum(c["auc_network"]), fnum(c["auc_fused"]), c["thr_network"], c["thr_fused"],
+            fnum(c["f1_network"], 3), fnum(c["f1_fused"], 3), "—" if d is None else "%+.3f" % d))
+    ranked = sorted([c for c in fused if c["auc_network"] is not None and c["auc_fused"] is not None],
+                    key=lambda c: c["auc_fused"] - c["auc_network"])
+    gains = [c for c in reversed(ranked[-5:]) if c["auc_fused"] > c["auc_network"]]
+    losses = [c for c in ranked[:3] if c["auc_fused"] < c["auc_network"]]
+
+    def lst(cs):
+        return ", ".join("%s %.3f -> %.3f (%d pos)" % (c["label"], c["auc_network"], c["auc_fused"], c["pos"])
+                         for c in cs) or "none"
+    w("\nLargest fold-8 gains: %s. Largest losses: %s." % (lst(gains), lst(losses)))
+
+
+def parse_c_eval(path):
+    """macro-AUC line and per-class rows (AUC, Se, Sp, thr) of an `aiecg eval ptbxl --per-class` output."""
+    if not path or not os.path.exists(path):
+        return None
+    out = dict(macro={}, rows={})
+    for line in open(path):
+        t = line.split()
+        if line.startswith("macro-AUC:"):
+            for i in range(1, len(t) - 1):
+                if t[i] in SETS:
+                    out["macro"][t[i]] = float(t[i + 1])
+        elif len(t) == 8 and t[0] in ("stmt:AFIB", "cinc:AF"):
+            try:
+                out["rows"][t[0]] = (float(t[3]), float(t[5]), float(t[6]), float(t[7]))
+            except ValueError:
+                pass
+    return out
 
 
 def _nan_to_none(o):
@@ -159,6 +328,15 @@ def main(argv=None, dataset=None):
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--no-sample", action="store_true")
+    ap.add_argument("--fusion", default=None, metavar="JSON",
+                    help="training/fuse.py --report of the shipped fusion (default OUT/<model>_fusion.json if "
+                         "it exists): adds the network-vs-shipped table and the Fusion section")
+    ap.add_argument("--c-eval", default=None, metavar="PREFIX",
+                    help="C engine outputs PREFIX_fused.txt / PREFIX_network.txt of aiecg eval ptbxl --per-class "
+                         "(default OUT/<model>_eval); checked against the fusion report (1e-4)")
+    ap.add_argument("--models-opt", default=None,
+                    help="the --models option shown in the card's eval commands (default: none for ecg12, "
+                         "' --models DIR' otherwise)")
     a = ap.parse_args(argv)
     run = json.load(open(os.path.join(a.out, "%s_run.json" % a.model)))
     d = dataset if dataset is not None else ptbxl.build_labels(a.data)
@@ -175,6 +353,24 @@ def main(argv=None, dataset=None):
             c = byl[lab]
             extra["highlights"][lab] = "AUC %s, Se %s, Sp %s at threshold %.4f (%d positives of %d)" % (
                 fmt(c["auc"]), fmt(c["se"]), fmt(c["sp"]), c["threshold"], c["pos"], c["n"])
+    fpath = a.fusion or os.path.join(a.out, "%s_fusion.json" % a.model)
+    if os.path.exists(fpath):
+        fu = json.load(open(fpath))
+        assert fu["model"] == a.model, "%s is the fusion of %s" % (fpath, fu["model"])
+        for g in SETS:  # the report's network figures are the C engine's logits: equal to PyTorch's
+            x, y = fu["macro_network"][g], mac[g]
+            assert (x is None) == np.isnan(y) and (x is None or abs(x - y) < 1e-4), (g, x, y)
+        extra["fusion"] = fu
+        pre = a.c_eval or os.path.join(a.out, "%s_eval" % a.model)
+        ce = {k: parse_c_eval("%s_%s.txt" % (pre, k)) for k in ("fused", "network")}
+        ce = {k: v for k, v in ce.items() if v}
+        for k, v in ce.items():
+            ref = fu["macro_fused"] if k == "fused" else fu["macro_network"]
+            for g in SETS:
+                assert ref[g] is None or abs(v["macro"][g] - ref[g]) < 1.5e-4, ("C engine", k, g, v["macro"][g], ref[g])
+        extra["c_eval"] = ce
+        print("fusion section from %s%s" % (fpath, ", C engine outputs %s_*.txt" % pre if ce else ""))
+    extra["models_opt"] = a.models_opt if a.models_opt is not None else ("" if a.model == "ecg12" else " --models DIR")
     sp = os.path.join(HERE, "arch_search.md")
     if os.path.exists(sp) and a.model == "ecg12":
         extra["arch_search"] = open(sp).read()
@@ -182,7 +378,7 @@ def main(argv=None, dataset=None):
     with open(os.path.join(ROOT, "docs", "models", "%s.md" % a.model), "w") as f:
         f.write(card(a, run, per, mac, extra))
     res = dict(model=a.model, arch=run["arch"], leads=run["leads"], val_fold=8, val_records=len(va),
-               macro_auc=mac, per_class=per, run={k: v for k, v in run.items() if k not in ("names", "groups",
+               macro_auc=mac, per_class=per, fusion=extra.get("fusion"), run={k: v for k, v in run.items() if k not in ("names", "groups",
                                                                                               "thresholds")})
     with open(os.path.join(ROOT, "docs", "models", "%s.json" % a.model), "w") as f:
         json.dump(_nan_to_none(res), f, indent=1, allow_nan=False)

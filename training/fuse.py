@@ -1,28 +1,38 @@
-"""Fusion stage for the ecg12 model: a per-label L2 logistic stacker over the network's logit and the C
-pipeline's measurement features (src/interp/fusion.c; stacked generalisation, Wolpert 1992):
+"""Fusion stage of an aiecg model (ecg12, limb6, leads2, lead1): a per-label L2 logistic stacker over the
+network's logit and the C pipeline's measurement features (src/interp/fusion.c; stacked generalisation,
+Wolpert 1992):
 
     logit' = a * logit_model + c + w . z,   z = clip((f - mu) / sd, +-6), NaN -> 0
 
-Input: the CSV `aiecg eval ptbxl --folds 0-8 --dump-features FILE` writes (ecg_id, fold, the features in
-the C order, every label's logit). Fitted on TRAINING records only (strat_fold 1-7 and the records of
+Input: the CSV `aiecg eval ptbxl --models DIR --folds 0-8 --dump-features FILE` writes with DIR holding
+only that model (ecg_id, fold, the features in the C order, every label's logit); eval ptbxl reduces
+each record to the model's input leads first, so a reduced-lead model's features come from its own
+leads only (a feature those leads cannot give is NaN everywhere: z = 0, no weight). Label names come
+from the model's aiecg.labels. Fitted on TRAINING records only (strat_fold 1-7 and the records of
 unknown fold 0; statement/subclass labels exist only for folds 1-7); fold 8 (validation) is used to
-compare the variants, choose the regularisation and choose which labels keep the fusion - model
-selection on the validation split, stated in docs/models/ecg12.md. Folds 9/10 are never read.
+compare the variants and choose the regularisation - model selection on the validation split, stated
+in the model card. Folds 9/10 are never read.
 
-The network's logits on its own training records are in-sample (over-confident: training macro-AUC
-0.959 vs 0.919 on fold 8), so a stacker that also fits the logit's weight `a` learns to trust the logit
-and under-weights the features. Variants compared on fold 8 (--variants):
+The network's logits on its own training records are in-sample (over-confident), so a stacker that
+also fits the logit's weight `a` learns to trust the logit and under-weights the features. Variants
+compared on fold 8 (--variants):
   free    a fitted jointly with w, c
   offset  a = 1 fixed (the logit is an offset), only w and c fitted
   shrink  a = S fixed (S < 1, e.g. 0.5: the logit is tempered as if out of sample), w and c fitted
-With --write, the chosen fusion goes into the ONNX metadata (key aiecg.fusion, format in fusion.c),
-the thresholds of the fused labels are re-chosen on fold 8 as training/metrics.py does (F1-optimal,
-specificity >= 0.9 except the normal labels) into aiecg.thresholds, the network's own thresholds are
-kept as aiecg.thresholds.model; the network weights stay byte-identical (checked). Then recompile:
-  ./build-fusion/aiecg model compile models/ecg12.onnx -o models/ecg12.aiem
+The one with the best fold-8 macro-AUC "all" is shipped (--use overrides) and every declared candidate
+label with >= 3 training positives is fused (--keep all; --keep better is per-label selection on fold 8
+and is reported, not shipped). With --write, the fusion goes into the ONNX metadata (key aiecg.fusion,
+format in fusion.c), the thresholds of the fused labels are re-chosen on fold 8 as training/metrics.py
+does (F1-optimal, specificity >= 0.9 except the normal labels) into aiecg.thresholds, the network's own
+thresholds are kept as aiecg.thresholds.model (taken from there when the model already has them, so a
+refit of a fused model is the same fit); the network weights stay byte-identical (checked). --report
+writes the fold-8 figures that training/evaluate.py turns into the card's Fusion section. Then recompile
+the .aiem. training/retrain.sh runs all of it:
 
-    /usr/bin/python3 training/fuse.py --features /tmp/fusion/all.csv            # compare variants
-    /usr/bin/python3 training/fuse.py --features /tmp/fusion/all.csv --write    # + write the model
+    aiecg eval ptbxl --db data --models DIR --folds 0-8 --threads 2 --dump-features training/out/lead1_features.csv
+    /usr/bin/python3 training/fuse.py --features training/out/lead1_features.csv --model models/lead1.onnx
+    /usr/bin/python3 training/fuse.py --features ... --model models/lead1.onnx --write --report training/out/lead1_fusion.json
+    aiecg model compile models/lead1.onnx -o models/lead1.aiem
 
 numpy/scipy only.
 """
@@ -168,14 +178,34 @@ def write_report(a, props, names, groups, Y, M, train, val, L, Z, raw_auc, resul
         grid.append(dict(variant=key[0], lam=key[1], macro={g: num(v) for g, v in
                                                             macro(names, groups, aucv, range(len(names))).items()}))
     stmt = [k for k, n in enumerate(names) if n.startswith("stmt:")]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    fa = os.path.abspath(a.features)
+    feat_path = os.path.relpath(fa, root) if fa.startswith(root + os.sep) else a.features
+    never = [d_feat for d_feat, fin in zip(a._feat_names, a._feat_finite) if not fin]
+    # what the card states beside the shipped choice: the per-label selection that was not used, the logit
+    # weights the free variant learns at the shipped lambda, the network's in-sample training AUC
+    cf, aucv = results[best_key]
+    better = [k for k in cf if np.isfinite(aucv[k]) and np.isfinite(raw_auc[k]) and aucv[k] >= raw_auc[k]]
+    kb = raw_auc.copy()
+    for k in better:
+        kb[k] = aucv[k]
+    free = results.get(("free", best_key[1]))
+    free_a = [float(v[0]) for v in free[0].values()] if free else []
+    train_auc = np.array([metrics.auc(Y[train & (M[:, k] > 0), k], L[train & (M[:, k] > 0), k])
+                          for k in range(len(names))])
+    extra = dict(keep_better=dict(n=len(better), macro={g: num(v) for g, v in
+                                                        macro(names, groups, kb, range(len(names))).items()}),
+                 free_a_range=[min(free_a), max(free_a)] if free_a else None,
+                 free_a_above1=sum(1 for x in free_a if x > 1), free_lam=best_key[1],
+                 macro_network_train={g: num(v) for g, v in macro(names, groups, train_auc, range(len(names))).items()})
     rep = dict(model=props.get("aiecg.model.name", os.path.basename(a.model)), leads=props.get("aiecg.input.leads"),
-               features=os.path.basename(a.features), variants=a.variants, lams=a.lams, shrink=a.shrink,
+               features=feat_path, variants=a.variants, lams=a.lams, shrink=a.shrink,
                shipped=dict(variant=best_key[0], lam=best_key[1]), chosen_by="--use" if a.use else "best fold-8 all",
                keep=a.keep, n_candidates=len([k for k in range(len(names)) if names[k] in CANDIDATES]),
                n_fitted=len(coef), n_fused=len(keep), train_records=int(train.sum()),
                train_records_with_statements=int((train & (M[:, stmt[0]] > 0)).sum()) if stmt else None,
-               val_records=int(val.sum()), macro_network={g: num(v) for g, v in base.items()},
-               macro_fused={g: num(v) for g, v in mac.items()}, grid=grid, labels=labels)
+               val_records=int(val.sum()), n_features=len(a._feat_names), features_never_measured=never, macro_network={g: num(v) for g, v in base.items()},
+               macro_fused={g: num(v) for g, v in mac.items()}, grid=grid, labels=labels, **extra)
     with open(a.report, "w") as f:
         json.dump(rep, f, indent=1, allow_nan=False)
     print("fold-8 figures written to %s" % a.report)
@@ -225,6 +255,8 @@ def main():
     print("records: %d training (folds 0-7), %d validation (fold 8); %d features, %d labels" % (
         train.sum(), val.sum(), d["F"].shape[1], len(names)))
     mu, sd = standardise(d["F"], train)
+    a._feat_names = d["feat_names"]
+    a._feat_finite = np.isfinite(d["F"][train]).any(axis=0)
     Z = zscore(d["F"], mu, sd)
     L = d["L"]
     K = len(names)
