@@ -15,6 +15,7 @@
 #include "interp/interp_int.h"
 #include "test.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 static const char *labels3[] = {"stmt:SR", "stmt:SARRH", "cinc:SA"};
@@ -384,11 +385,81 @@ static void test_features(void) {
     aiecg_analyzer_free(an);
 }
 
+/*
+ * aiecg eval ptbxl with a reduced-lead model reduces the record itself, not only the network input:
+ * its --dump-features row of record 98 (fold 8) equals the features of that record reduced to lead I
+ * and analysed here, and the features only precordial leads give (Sokolow-Lyon, R in V1) are missing.
+ */
+static void test_eval_ptbxl_reduces_records(void) {
+    const char *cli = getenv("AIECG_CLI"), *src = getenv("AIECG_SOURCE_DIR");
+    char data[4200], ptbxl[4200];
+    test_data_path("ptbxl", ptbxl, sizeof ptbxl);
+    snprintf(data, sizeof data, "%s", ptbxl);
+    char *slash = strrchr(data, '/');
+    if (!cli || !slash) {
+        printf("test_eval_ptbxl_reduces_records: skipped (no AIECG_CLI)\n");
+        return;
+    }
+    *slash = '\0'; /* the data folder holding ptbxl/ and ptbxl-labels/ */
+    char dir[] = "/tmp/aiecg_fusione_XXXXXX", from[4200], to[4300], csv[4300], cmd[16384];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(from, sizeof from, "%s/models/lead1.aiem", src ? src : ".");
+    snprintf(to, sizeof to, "%s/lead1.aiem", dir);
+    snprintf(csv, sizeof csv, "%s/f.csv", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && '%s' eval ptbxl --db '%s' --models '%s' --folds 8 --threads 2 "
+             "--dump-features '%s' >/dev/null 2>&1", from, to, cli, data, dir, csv);
+    CHECK_INT(system(cmd), 0);
+    FILE *f = fopen(csv, "r");
+    CHECK(f != NULL);
+    static char line[65536];
+    int n = aiecg_fusion_nfeatures(), found = 0;
+    double dumped[128];
+    if (f && fgets(line, sizeof line, f)) {
+        while (fgets(line, sizeof line, f)) {
+            char *p = line, *e;
+            long id = strtol(p, &e, 10);
+            if (id != 98) continue;
+            p = strchr(e + 1, ','); /* skip the fold */
+            for (int k = 0; p && k < n; k++) {
+                dumped[k] = strtod(p + 1, &e);
+                p = strchr(e, ',');
+            }
+            found = 1;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    CHECK(found);
+    aiecg_analyzer *an = analyzer_for(dir);
+    aiecg_result *r = an ? analyze_ptbxl_leads(an, ptbxl, 98, "I") : NULL;
+    CHECK(r != NULL);
+    if (r && found) {
+        double mine[128];
+        CHECK_OK(aiecg_result_features(r, mine, n), NULL);
+        int same = 0;
+        for (int k = 0; k < n; k++) {
+            int eq = (isnan(mine[k]) && isnan(dumped[k])) || fabs(mine[k] - dumped[k]) <= 1e-6 * (1 + fabs(mine[k]));
+            if (!eq) fprintf(stderr, "feature %s: dump %.9g vs lead-I analysis %.9g\n", aiecg_fusion_feature_name(k),
+                             dumped[k], mine[k]);
+            same += eq;
+            if (!strcmp(aiecg_fusion_feature_name(k), "sokolow") || !strcmp(aiecg_fusion_feature_name(k), "v1_r"))
+                CHECK(isnan(dumped[k]));
+        }
+        CHECK_INT(same, n);
+    }
+    aiecg_result_free(r);
+    aiecg_analyzer_free(an);
+    unlink(csv);
+    unlink(to);
+    rmdir(dir);
+}
+
 int main(void) {
     RUN(test_parse);
     RUN(test_matches_python);
     RUN(test_reduced_models);
     RUN(test_model_file);
     RUN(test_features);
+    RUN(test_eval_ptbxl_reduces_records);
     return test_summary();
 }

@@ -13,6 +13,12 @@
  * metadata under key "aiecg.fusion" (format below), so a model without the
  * key behaves exactly as before. A feature that cannot be measured is NaN and
  * becomes z = 0 (the training mean); the miss_* features flag the main gaps.
+ * The features come from the leads the record has: the reduced-lead models
+ * (lead1, leads2, limb6) are fitted on PTB-XL records reduced to their own
+ * leads (aiecg eval ptbxl does that), so a feature those leads cannot give
+ * has weight 0 and a 12-lead record analysed by a reduced-lead model (no
+ * ecg12 in the models folder) sees a few features (ST/T extremes over the
+ * leads, beat detection) from more leads than the fit did.
  * Records longer than 10 s: logit_model is the mean logit over the scored
  * windows, the features come from the whole record (training saw 10 s only).
  * Thread-safety: a parsed aiecg__fusion is immutable and shared by all
