@@ -132,6 +132,9 @@ def card(a, run, per, mac, extra):
     w("\nMacro-AUC skips classes with no positive in fold 8. Published: Strodthoff et al. 2021 best per set "
       "(12-lead, trained on folds 1-8, tested on fold 10) - not directly comparable (different test fold, less "
       "training data here).\n")
+    if extra.get("highlights") and fu:
+        w("The network alone, at its own thresholds (the shipped, fused figures of these labels are in "
+          "section \"Fusion\"):\n")
     for k, v in extra.get("highlights", {}).items():
         w("- %s: %s" % (k, v))
     if extra.get("highlights"):
