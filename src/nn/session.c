@@ -650,8 +650,9 @@ aiecg_status aiecg_session_run(aiecg_session *s, const float *input, const int64
     }
     atomic_store(&s->cancel, 0);
     /* batch-separable graphs: consecutive sub-batches of s->sub_batch records (same bits as one pass) */
-    int64_t nb = in_dims[0], sb = s->sub_batch >= 1 && s->sub_batch < nb ? s->sub_batch : nb;
-    size_t rec_in = (size_t)aiecg__nn_numel(in_dims + 1, in_ndim - 1), per_out = 0;
+    int64_t nb = in_ndim >= 1 ? in_dims[0] : 1; /* a rank-0 input is one pass */
+    int64_t sb = in_ndim >= 1 && s->sub_batch >= 1 && s->sub_batch < nb ? s->sub_batch : nb;
+    size_t rec_in = in_ndim >= 1 ? (size_t)aiecg__nn_numel(in_dims + 1, in_ndim - 1) : 1, per_out = 0;
     int64_t d[AIECG_NN_MAX_DIMS];
     memcpy(d, in_dims, (size_t)in_ndim * sizeof *d);
     const aiecg__nn_shape *ys = &s->sh[g->output];
