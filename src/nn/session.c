@@ -327,6 +327,12 @@ static int batch_separable(const aiecg__nn_graph *g, const aiecg__nn_shape *s2, 
             if (n->out[k] >= 0) return 0;
         int64_t cnt = 0;
         const int64_t *v;
+        /* inputs this function reads: 0 always, 1 for Pad/Gemm/MatMul, the last with a residual (a loaded
+           model is range-checked, but planning must not trust a node to have them) */
+        if (n->nin < 1 || n->in[0] < 0) return 0;
+        int need1 = n->op == AIECG__OP_PAD || n->op == AIECG__OP_GEMM || n->op == AIECG__OP_MATMUL;
+        if (need1 && (n->nin < 2 || n->in[1] < 0)) return 0;
+        if (a->has_residual && (n->nin < 2 || n->in[n->nin - 1] < 0)) return 0;
         switch (n->op) {
         case AIECG__OP_CONV: case AIECG__OP_CONV_TRANSPOSE: case AIECG__OP_BATCHNORM:
         case AIECG__OP_MAXPOOL: case AIECG__OP_AVGPOOL: case AIECG__OP_GLOBAL_AVGPOOL:
