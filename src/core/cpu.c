@@ -2,7 +2,9 @@
  * Run-time CPU feature detection. Kernels are chosen from this mask, never
  * from compile-time macros alone, so one binary runs everywhere. AIECG_CPU=generic
  * in the environment masks all SIMD features (used by tests to prove every
- * path gives the same answer).
+ * path gives the same answer); AIECG_CPU=avx2 masks AVX-512 only, so the
+ * AVX2+FMA kernels (what Zen 2/3 and most laptops run) can be tested and
+ * benchmarked on an AVX-512 machine.
  */
 #include "core_int.h"
 
@@ -48,6 +50,7 @@ uint32_t aiecg_cpu_features(void) {
     v = detect();
     const char *env = getenv("AIECG_CPU");
     if (env && strcmp(env, "generic") == 0) v = 0;
+    if (env && strcmp(env, "avx2") == 0) v &= ~(uint32_t)AIECG_CPU_AVX512F;
     atomic_store(&cached, v);
     return v;
 }

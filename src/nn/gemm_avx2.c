@@ -219,3 +219,106 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
     }
     epilogue(g, cb, ce);
 }
+
+/*
+ * Short outputs and every 1-D ungrouped conv: C^T = B^T A^T with output
+ * channels along the ymm lanes, the AVX2 twin of aiecg__gemm_avx512_wt. The
+ * weights come packed once (aiecg__pack_wt: 32-row panels [M/32][K][32], the
+ * one layout all wt kernels share, so a model keeps a single packed copy);
+ * this kernel walks each panel as two 16-channel halves. A tile is 6 output
+ * samples (one column segment, broadcast from the B rows in place) x 16
+ * channels: 12 ymm accumulators + 2 weight vectors + 1 broadcast = 15 of 16.
+ * Per element the sum runs over KC blocks of K exactly as in
+ * aiecg__gemm_avx2 (a fresh FMA chain from zero per block, ascending p,
+ * blocks added to the stored sum in order, then the same epilogue), so both
+ * AVX2 kernels give the same bits.
+ */
+#define WT_PANEL 32 /* AIECG__WT_ROWS */
+#define WT_NR 6     /* output samples per tile */
+#define WT_TB 16    /* tiles per column block (96 columns, as the AVX-512 kernel) */
+
+static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+                                                          const float *const *bq, int64_t boff, int64_t p0,
+                                                          int first, float (*tile)[WT_PANEL]) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
+    __m256 d0 = a0, d1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0;
+    for (int64_t p = 0; p < kc; p++) {
+        const __m256 w0 = _mm256_load_ps(wq + p * WT_PANEL), w1 = _mm256_load_ps(wq + p * WT_PANEL + 8);
+        const float *x = bq[p0 + p] + boff;
+        if (p + 8 < kc) _mm_prefetch((const char *)(bq[p0 + p + 8] + boff), _MM_HINT_T0);
+        __m256 v;
+#define WT_ROW(r, u0, u1)                                                                                      \
+        if (nr > r) {                                                                                          \
+            v = _mm256_broadcast_ss(x + r);                                                                    \
+            u0 = _mm256_fmadd_ps(v, w0, u0);                                                                   \
+            u1 = _mm256_fmadd_ps(v, w1, u1);                                                                   \
+        }
+        WT_ROW(0, a0, a1) WT_ROW(1, b0, b1) WT_ROW(2, c0, c1) WT_ROW(3, d0, d1) WT_ROW(4, e0, e1)
+        WT_ROW(5, f0, f1)
+#undef WT_ROW
+    }
+#define WT_PUT(r, u0, u1)                                                                                      \
+    if (nr > r) {                                                                                              \
+        if (first) {                                                                                           \
+            _mm256_store_ps(tile[r], u0);                                                                      \
+            _mm256_store_ps(tile[r] + 8, u1);                                                                  \
+        } else {                                                                                               \
+            _mm256_store_ps(tile[r], _mm256_add_ps(_mm256_load_ps(tile[r]), u0));                              \
+            _mm256_store_ps(tile[r] + 8, _mm256_add_ps(_mm256_load_ps(tile[r] + 8), u1));                      \
+        }                                                                                                      \
+    }
+    WT_PUT(0, a0, a1) WT_PUT(1, b0, b1) WT_PUT(2, c0, c1) WT_PUT(3, d0, d1) WT_PUT(4, e0, e1)
+    WT_PUT(5, f0, f1)
+#undef WT_PUT
+}
+
+void aiecg__gemm_avx2_wt(const aiecg__gemm_args *g, const float *wp) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    if (g->k == 0 || !g->brow) { /* the conv path always has row pointers; anything else takes the packed-A kernel */
+        aiecg__gemm_avx2(g);
+        return;
+    }
+    const float *const *bq = g->brow;
+    _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
+    int64_t tj[WT_TB], toff[WT_TB];
+    int tn[WT_TB];
+    for (int64_t j = cb; j < ce;) {
+        int nt = 0;
+        for (; nt < WT_TB && j < ce; nt++) {
+            int64_t q = j / s, t = j - q * s;
+            tn[nt] = (int)AIECG__MIN(AIECG__MIN((int64_t)WT_NR, ce - j), s - t); /* within one segment */
+            tj[nt] = j;
+            toff[nt] = q * g->b_seg + t;
+            j += tn[nt];
+        }
+        for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
+            const float *wq = wp + m0 * g->k;
+            int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
+            for (int h = 0; h < WT_PANEL && h < mr; h += 16) { /* the panel's 16-channel halves */
+                for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+                    int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+                    const float *wb = wq + p0 * WT_PANEL + h;
+                    int first = p0 == 0;
+                    for (int u = 0; u < nt; u++) {
+                        float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
+                        switch (tn[u]) {
+                        case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl); break;
+                        default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl); break;
+                        }
+                    }
+                }
+            }
+            /* transposed store of the raw sums: lane l of row r is C[m0 + l][j + r] */
+            for (int u = 0; u < nt; u++) {
+                float *c = aiecg__gemm_c(g, m0, tj[u]);
+                for (int l = 0; l < mr; l++)
+                    for (int r = 0; r < tn[u]; r++) c[l * g->ldc + r] = tile[u][r][l];
+            }
+        }
+    }
+    epilogue(g, cb, ce);
+}

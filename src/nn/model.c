@@ -2,7 +2,10 @@
  * Public model API: load (.aiem mapped read-only, or .onnx imported and
  * optimised in memory), metadata access, and compile (ONNX -> .aiem). The
  * file kind is decided by content (the "AIEM" magic), not by the extension.
- * A loaded model is immutable; sessions only read it.
+ * A loaded model is immutable; sessions only read it. The one exception is
+ * a cache: the conv weights re-laid for the wt kernels, built by the first
+ * session that needs them and published with one compare-and-swap, so N
+ * sessions (threads) of a model share one read-only copy instead of N.
  */
 #include "nn_int.h"
 #include "core/sbuf.h"
@@ -33,8 +36,50 @@ static aiecg_status validate_plan(aiecg_model *m, aiecg_error *err) {
     return st;
 }
 
+static void wt_cache_free(aiecg__wt_cache *c) {
+    if (!c) return;
+    aiecg__aligned_free(c->buf);
+    aiecg__free(c->node);
+    aiecg__free(c);
+}
+
+const aiecg__wt_cache *aiecg__nn_model_wt(const aiecg_model *cm) {
+    /* the cache is the model's only mutable part: logically const, written once through the atomic */
+    aiecg_model *m = (aiecg_model *)cm;
+    aiecg__wt_cache *c = atomic_load_explicit(&m->wt, memory_order_acquire);
+    if (c) return c;
+    const aiecg__nn_graph *g = &m->g;
+    size_t tot = 0;
+    for (int i = 0; i < g->nn; i++) tot += (aiecg__nn_conv_wt_model_floats(g, &g->n[i]) + 15) & ~(size_t)15;
+    c = aiecg__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->node = aiecg__calloc((size_t)g->nn + 1, sizeof *c->node);
+    c->buf = aiecg__aligned_alloc((tot ? tot : 16) * sizeof(float));
+    if (!c->node || !c->buf) {
+        wt_cache_free(c);
+        return NULL;
+    }
+    c->floats = tot;
+    size_t wo = 0;
+    for (int i = 0; i < g->nn; i++) {
+        size_t f = aiecg__nn_conv_wt_model_floats(g, &g->n[i]);
+        if (!f) continue;
+        aiecg__nn_conv_wt_pack(g, &g->n[i], c->buf + wo);
+        c->node[i] = c->buf + wo;
+        wo += (f + 15) & ~(size_t)15;
+    }
+    /* two sessions created at once may both pack: the first to publish wins, the other frees its copy */
+    aiecg__wt_cache *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&m->wt, &expected, c, memory_order_acq_rel, memory_order_acquire)) {
+        wt_cache_free(c);
+        return expected;
+    }
+    return c;
+}
+
 void aiecg_model_free(aiecg_model *m) {
     if (!m) return;
+    wt_cache_free(atomic_load(&m->wt));
     aiecg__nn_graph_free(&m->g);
     if (m->map) munmap(m->map, m->map_len);
     aiecg__aligned_free(m->owned_buf);

@@ -215,13 +215,24 @@ typedef struct aiecg__nn_graph {
     char **meta_k, **meta_v;
 } aiecg__nn_graph;
 
+/* Conv weights re-laid once per model for the wt kernels (aiecg__pack_wt), shared read-only by its sessions. */
+typedef struct aiecg__wt_cache {
+    float *buf;
+    const float **node;                /* per node: its panels in buf, or NULL */
+    size_t floats;
+} aiecg__wt_cache;
+
 struct aiecg_model {
     aiecg__nn_graph g;
     void *map;                         /* mmap'd .aiem (or NULL) */
     size_t map_len;
     uint8_t *owned_buf;                /* copied buffer (load_memory) */
     float *f32_weights;                /* FP32 copy of fp16 weights, when any */
+    aiecg__wt_cache *_Atomic wt;       /* built by the first session that wants it (model.c), then read-only */
 };
+
+/* model.c: the model's packed conv weights, built on first use (thread-safe); NULL on OOM or none. */
+const aiecg__wt_cache *aiecg__nn_model_wt(const aiecg_model *m);
 
 /* graph.c */
 void aiecg__nn_graph_init(aiecg__nn_graph *g);
@@ -288,7 +299,7 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
 int64_t aiecg__nn_session_sub_batch(const aiecg_session *s);
 /* Arena bytes of one record when the graph is batch-separable (0 otherwise). */
 size_t aiecg__nn_session_record_bytes(const aiecg_session *s);
-/* Bytes of conv weights the session re-laid for aiecg__gemm_avx512_wt (a second copy of them). */
+/* Bytes of packed conv weights the session reads (owned by the model, shared by all its sessions). */
 size_t aiecg__nn_session_packed_bytes(const aiecg_session *s);
 
 /* Per-run execution state: per-tensor shapes and data pointers. */
@@ -378,6 +389,8 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g);
 void aiecg__gemm_avx512(const aiecg__gemm_args *g); /* gemm_avx512.c, target attributes */
 /* Short-N GEMM with output rows along the lanes; wp = A packed by aiecg__pack_wt; same bits as gemm_avx512. */
 void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp);
+/* Its AVX2+FMA twin (6 samples x 16 channels, same packed layout); same bits as gemm_avx2. */
+void aiecg__gemm_avx2_wt(const aiecg__gemm_args *g, const float *wp);
 void aiecg__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
 #endif
 #if defined(__aarch64__)
@@ -392,8 +405,10 @@ void aiecg__pack_wt(const float *a, int64_t m, int64_t k, int64_t lda, float *ds
 /* Floats of packed weights conv node n wants for the short-output kernel at shapes sh (0: none). */
 size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh,
                                 int fast, uint32_t features);
-/* Packs node n's weights (aiecg__nn_conv_wt_floats floats at dst, 64-byte aligned). */
-void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, float *dst);
+/* Floats of node n's packed weights from its weight tensor alone (0: not a wt conv); the model-level cache. */
+size_t aiecg__nn_conv_wt_model_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n);
+/* Packs node n's weights (aiecg__nn_conv_wt_model_floats floats at dst, 64-byte aligned). */
+void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, float *dst);
 
 /* ops_ref.c: runs a GEMM on the session's best kernel (threaded over column chunks). */
 void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);

@@ -357,7 +357,8 @@ void aiecg__gemm_ref(const aiecg__gemm_args *g) {
 
 /* Gathers strided/transposed operands into the session scratch for a plain GEMM call. */
 static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
-/* run_gemm, or aiecg__gemm_avx512_wt on weights wp packed by aiecg__pack_wt when wp is not NULL. */
+/* run_gemm, or the wt kernel of the CPU's path (aiecg__gemm_avx512_wt / _avx2_wt) on weights wp packed by
+ * aiecg__pack_wt when wp is not NULL. */
 static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp);
 
 static size_t esize(int dt) { return dt == AIECG__DT_I64 ? 8 : 4; }
@@ -388,7 +389,8 @@ static int conv_fold(const aiecg__conv_geom *geo) { return geo->n > 1 && geo->ow
 
 /*
  * Geometry of a 1-D, ungrouped conv with constant weights: on AVX-512 these
- * take aiecg__gemm_avx512_wt with weights packed once per session. Measured
+ * take aiecg__gemm_avx512_wt, on AVX2+FMA aiecg__gemm_avx2_wt, with weights
+ * packed once (see aiecg__nn_conv_wt_floats). Measured
  * against the packed-A GEMM (bench_nn, interleaved runs, docs/nn-engine.md) it
  * won on every shape of the benchmark nets, from 8 output samples (no lanes
  * wasted on the short side, each weight read once per column block) to
@@ -416,7 +418,8 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
                                 int fast, uint32_t features) {
 #if defined(__x86_64__) || defined(_M_X64)
     aiecg__conv_geom geo;
-    if (!fast || !(features & AIECG_CPU_AVX512F) || !(features & AIECG_CPU_FMA) || !conv_wt_geom(g, n, sh, &geo))
+    if (!fast || !(features & AIECG_CPU_FMA) || !(features & (AIECG_CPU_AVX512F | AIECG_CPU_AVX2)) ||
+        !conv_wt_geom(g, n, sh, &geo))
         return 0;
     return (size_t)((geo.cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * geo.cin * geo.kw);
 #else
@@ -425,10 +428,26 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
 #endif
 }
 
-void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, float *dst) {
-    aiecg__conv_geom geo;
-    if (conv_wt_geom(g, n, sh, &geo))
-        aiecg__pack_wt(g->t[n->in[1]].data, geo.cout, geo.cin * geo.kw, geo.cin * geo.kw, dst);
+/*
+ * The model-level half of conv_wt_geom, from the weight tensor alone (no
+ * input shape): an ungrouped conv whose constant weights are [cout][cin][kw]
+ * or [cout][cin][1][kw]. Its packed panels are what any session whose shapes
+ * pass conv_wt_geom reads (cout rows, cin * kw columns, the same either way).
+ */
+size_t aiecg__nn_conv_wt_model_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n) {
+    if (n->op != AIECG__OP_CONV || n->nin < 2 || n->in[1] < 0 || n->a.group != 1) return 0;
+    const aiecg__nn_tensor *w = &g->t[n->in[1]];
+    if (!w->is_const || !w->data || w->dtype != AIECG__DT_F32 || (w->ndim != 3 && !(w->ndim == 4 && w->dims[2] == 1)))
+        return 0;
+    int64_t cout = w->dims[0], k = aiecg__nn_numel(w->dims + 1, w->ndim - 1);
+    if (cout <= 0 || k <= 0) return 0;
+    return (size_t)((cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * k);
+}
+
+void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, float *dst) {
+    const aiecg__nn_tensor *w = &g->t[n->in[1]];
+    int64_t k = aiecg__nn_numel(w->dims + 1, w->ndim - 1);
+    aiecg__pack_wt(w->data, w->dims[0], k, k, dst);
 }
 
 aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err) {
@@ -1013,16 +1032,15 @@ typedef struct {
     const aiecg__gemm_args *ga;
     aiecg__gemm_fn fn;
     int64_t chunk;
-    const float *wp; /* packed weights: the short-output kernel instead of fn */
+    const float *wp; /* packed weights: the short-output kernel wtfn instead of fn */
+    void (*wtfn)(const aiecg__gemm_args *g, const float *wp);
 } gemm_job;
 
 static void gemm_call(const gemm_job *j, const aiecg__gemm_args *ga) {
-#if defined(__x86_64__) || defined(_M_X64)
-    if (j->wp) {
-        aiecg__gemm_avx512_wt(ga, j->wp);
+    if (j->wp && j->wtfn) {
+        j->wtfn(ga, j->wp);
         return;
     }
-#endif
     j->fn(ga);
 }
 
@@ -1039,11 +1057,16 @@ static void run_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) { run_gemm_w
 
 static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp) {
     aiecg__gemm_fn fn = aiecg__gemm_ref;
+    void (*wtfn)(const aiecg__gemm_args *g, const float *wp) = NULL;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) fn = aiecg__gemm_avx2;
+    if (x->fast && (x->features & AIECG_CPU_AVX2) && (x->features & AIECG_CPU_FMA)) {
+        fn = aiecg__gemm_avx2;
+        wtfn = aiecg__gemm_avx2_wt;
+    }
     /* 32-column zmm panels waste lanes on short outputs: there the 16-column AVX2 tile wins */
     if (x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA) && ga->n >= 64)
         fn = aiecg__gemm_avx512;
+    if (x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA)) wtfn = aiecg__gemm_avx512_wt;
 #endif
 #if defined(__aarch64__)
     if (x->fast && (x->features & AIECG_CPU_NEON)) fn = aiecg__gemm_neon;
@@ -1051,7 +1074,7 @@ static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const flo
     /* Column chunks are a fixed function of the shape, never of the thread count. */
     int64_t chunk = 256;
     int ntasks = (int)((ga->n + chunk - 1) / chunk);
-    gemm_job j = {ga, fn, chunk, wp};
+    gemm_job j = {ga, fn, chunk, wp, wtfn};
     if (ntasks <= 1 || x->nthreads <= 1 || (double)ga->m * (double)ga->k * (double)ga->n < 2e5) {
         gemm_call(&j, ga);
         return;

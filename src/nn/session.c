@@ -44,9 +44,8 @@ struct aiecg_session {
     double *prof; /* optional: seconds accumulated per node (bench only) */
     int64_t sub_batch; /* records per pass through the graph (batch-separable graphs), else max batch */
     size_t rec_bytes;  /* arena of one record (batch-separable graphs), else 0 */
-    float *wpack_buf;  /* conv weights re-laid for the short-output kernel, packed once here */
-    const float **wpack; /* per node: its panels in wpack_buf, or NULL */
-    size_t wpack_floats;
+    const float **wpack; /* per node: its panels in the model's shared aiecg__wt_cache, or NULL */
+    size_t wpack_floats; /* floats of them this session reads (owned by the model) */
 };
 
 void aiecg__nn_session_profile(aiecg_session *s, double *per_node_seconds) {
@@ -190,7 +189,6 @@ void aiecg_session_free(aiecg_session *s) {
     aiecg__aligned_free(s->arena);
     aiecg__free(s->ival);
     aiecg__aligned_free(s->scratch);
-    aiecg__aligned_free(s->wpack_buf);
     aiecg__free(s->wpack);
     aiecg_threadpool_free(s->own_pool);
     aiecg__free(s);
@@ -534,25 +532,22 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
     }
     for (int i = 0; i < g->nt; i++)
         if (s->cap[i]) s->ptr[i] = s->arena + s->off[i];
-    /* 1-D conv weights, packed once in the layout of aiecg__gemm_avx512_wt (AVX-512 sessions) */
-    size_t wtot = 0;
-    for (int i = 0; i < g->nn; i++)
-        wtot += (aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features) + 15) & ~(size_t)15;
-    if (wtot) {
+    /* 1-D conv weights in the layout of the wt kernels: packed once per model, shared by its sessions */
+    int wants = 0;
+    for (int i = 0; i < g->nn && !wants; i++) wants = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features) > 0;
+    if (wants) {
+        const aiecg__wt_cache *wc = aiecg__nn_model_wt(m);
         s->wpack = aiecg__calloc((size_t)g->nn, sizeof *s->wpack);
-        s->wpack_buf = aiecg__aligned_alloc(wtot * sizeof(float));
-        if (!s->wpack || !s->wpack_buf) {
-            st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session: packed weights (%zu floats)", wtot);
+        if (!wc || !s->wpack) {
+            st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session: packed conv weights of the model");
             goto fail;
         }
-        s->wpack_floats = wtot;
-        size_t wo = 0;
         for (int i = 0; i < g->nn; i++) {
             size_t f = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features);
-            if (!f) continue;
-            aiecg__nn_conv_wt_pack(g, &g->n[i], s->sh, s->wpack_buf + wo);
-            s->wpack[i] = s->wpack_buf + wo;
-            wo += (f + 15) & ~(size_t)15;
+            /* the model packed from the weights alone: used only where both agree on the size */
+            if (!f || !wc->node[i] || f != aiecg__nn_conv_wt_model_floats(g, &g->n[i])) continue;
+            s->wpack[i] = wc->node[i];
+            s->wpack_floats += (f + 15) & ~(size_t)15;
         }
     }
     aiecg__free(lv);
