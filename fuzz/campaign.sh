@@ -11,7 +11,8 @@ maxlen() {
     aecg | edf | muse | wfdb_signal) echo 8192 ;;
     scp) echo 16384 ;;
     philips) echo 64000 ;;
-    aiem) echo 100000 ;;
+    aiem | onnx) echo 100000 ;;
+    fusion) echo 65536 ;;
     *) echo 4096 ;;
     esac
 }

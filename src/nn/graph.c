@@ -60,6 +60,7 @@ int aiecg__nn_add_tensor(aiecg__nn_graph *g, const char *name) {
 }
 
 int aiecg__nn_find_tensor(const aiecg__nn_graph *g, const char *name) {
+    if (!name) name = ""; /* protobuf-c leaves an absent string field NULL */
     for (int i = g->nt - 1; i >= 0; i--)
         if (strcmp(g->t[i].name, name) == 0) return i;
     return -1;

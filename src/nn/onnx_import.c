@@ -19,6 +19,9 @@
 #ifdef AIECG_HAVE_ONNX
 #include "onnx.pb-c.h"
 
+/* protobuf-c leaves absent (proto2 optional) string fields NULL; names in messages and lookups use "". */
+static const char *pbs(const char *s) { return s ? s : ""; }
+
 typedef struct {
     const Onnx__NodeProto *np;
     const char *name;
@@ -354,6 +357,8 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
         snprintf(namebuf, sizeof namebuf, "%s#%d", np->op_type ? np->op_type : "?", idx);
         c.name = namebuf;
     }
+    if (!np->op_type || !np->op_type[0])
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s': no op_type", c.name);
     if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0)
         return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': op %s of domain '%s'", c.name,
                                 np->op_type, np->domain);
@@ -367,12 +372,13 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
         if (ti < 0) return aiecg__error_set(err, AIECG_ERR_NOMEM, "import");
         const Onnx__AttributeProto *a = np->attribute[0];
         aiecg__nn_tensor *t = &g->t[ti];
-        if (strcmp(a->name, "value") == 0 && a->t) return tensor_from_proto(g, ti, a->t, err);
-        int isf = strcmp(a->name, "value_float") == 0, isfs = strcmp(a->name, "value_floats") == 0;
-        int isi = strcmp(a->name, "value_int") == 0, isis = strcmp(a->name, "value_ints") == 0;
+        const char *an = pbs(a->name);
+        if (strcmp(an, "value") == 0 && a->t) return tensor_from_proto(g, ti, a->t, err);
+        int isf = strcmp(an, "value_float") == 0, isfs = strcmp(an, "value_floats") == 0;
+        int isi = strcmp(an, "value_int") == 0, isis = strcmp(an, "value_ints") == 0;
         if (!isf && !isfs && !isi && !isis)
-            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (Constant): attribute %s",
-                                    c.name, a->name);
+            return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (Constant): attribute '%s'",
+                                    c.name, an);
         size_t n = isfs ? a->n_floats : isis ? a->n_ints : 1;
         t->dtype = (isf || isfs) ? AIECG__DT_F32 : AIECG__DT_I64;
         t->ndim = (isfs || isis) ? 1 : 0;
@@ -604,7 +610,7 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
     for (size_t i = 0; i < np->n_attribute; i++)
         if (!(c.used & (1ull << i))) {
             st = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s' (%s): unsupported attribute '%s'",
-                                  c.name, np->op_type, np->attribute[i]->name);
+                                  c.name, np->op_type, pbs(np->attribute[i]->name));
             goto done;
         }
     if (op == AIECG__OP_LSTM || op == AIECG__OP_GRU || op == AIECG__OP_RNN) {
@@ -729,7 +735,7 @@ aiecg_status aiecg__nn_import_onnx(const uint8_t *data, size_t len, aiecg__nn_gr
     g->output = aiecg__nn_find_tensor(g, gp->output[0]->name);
     if (g->output < 0 || g->output == g->input || g->t[g->output].is_const) {
         st = aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "graph output '%s' is not computed by a node",
-                              gp->output[0]->name);
+                              pbs(gp->output[0]->name));
         goto out;
     }
 out:

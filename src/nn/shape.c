@@ -371,8 +371,8 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
                 d = 1;
             } else if (d < 0 || d > LIM) return bad(err, n, "negative dim");
             ys->d[i] = d;
+            if (d && known > LIM / d) return bad(err, n, "too large"); /* before the product can overflow */
             known *= d;
-            if (known > LIM) return bad(err, n, "too large");
         }
         int64_t total = aiecg__nn_numel(xs->d, xs->ndim);
         if (neg >= 0) {
@@ -538,8 +538,8 @@ aiecg_status aiecg__nn_infer_node(const aiecg__nn_graph *g, const aiecg__nn_node
         for (int i = 0; i < cnt; i++) {
             if (v[i] < 0 || v[i] > LIM) return bad(err, n, "dim");
             s.d[i] = v[i];
+            if (v[i] && tot > LIM / v[i]) return bad(err, n, "too large"); /* before the product can overflow */
             tot *= v[i] ? v[i] : 1;
-            if (tot > LIM) return bad(err, n, "too large");
         }
         if (k) {
             if (broadcast(xs, &s, ys)) return bad(err, n, "shape does not broadcast");
