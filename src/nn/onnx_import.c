@@ -97,12 +97,6 @@ static aiecg_status tensor_from_proto(aiecg__nn_graph *g, int ti, const Onnx__Te
     if (!is_float && !is_int)
         return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "tensor '%s': data type %d", t->name, dt);
     t->dtype = is_float ? AIECG__DT_F32 : AIECG__DT_I64;
-    t->data = aiecg__aligned_alloc((size_t)(n > 0 ? n : 1) * (is_float ? 4 : 8));
-    if (!t->data) return aiecg__error_set(err, AIECG_ERR_NOMEM, "tensor '%s'", t->name);
-    t->data_owned = 1;
-    t->is_const = 1;
-    float *f = t->data;
-    int64_t *q = t->data;
     size_t esz = 0;
     switch (dt) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: esz = 4; break;
@@ -113,10 +107,28 @@ static aiecg_status tensor_from_proto(aiecg__nn_graph *g, int ti, const Onnx__Te
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT16: esz = 2; break;
     default: esz = 1; break;
     }
+    /* The declared shape must match the values present before anything is allocated for it: a file of a
+     * few bytes must not make us allocate gigabytes (found by fuzz_onnx). */
+    size_t have = 0;
+    switch (dt) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: have = tp->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: have = tp->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: have = tp->n_int64_data; break;
+    default: have = tp->n_int32_data; break;
+    }
+    if (tp->has_raw_data && tp->raw_data.len != (size_t)n * esz)
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "tensor '%s': raw_data %zu bytes, want %lld",
+                                t->name, tp->raw_data.len, (long long)n * (long long)esz);
+    if (!tp->has_raw_data && have != (size_t)n)
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "tensor '%s': %zu values, want %lld", t->name,
+                                have, (long long)n);
+    t->data = aiecg__aligned_alloc((size_t)(n > 0 ? n : 1) * (is_float ? 4 : 8));
+    if (!t->data) return aiecg__error_set(err, AIECG_ERR_NOMEM, "tensor '%s'", t->name);
+    t->data_owned = 1;
+    t->is_const = 1;
+    float *f = t->data;
+    int64_t *q = t->data;
     if (tp->has_raw_data) {
-        if (tp->raw_data.len != (size_t)n * esz)
-            return aiecg__error_set(err, AIECG_ERR_FORMAT, "tensor '%s': raw_data %zu bytes, want %lld",
-                                    t->name, tp->raw_data.len, (long long)n * (long long)esz);
         const uint8_t *r = tp->raw_data.data;
         for (int64_t i = 0; i < n; i++) {
             const uint8_t *p = r + (size_t)i * esz;
@@ -133,16 +145,6 @@ static aiecg_status tensor_from_proto(aiecg__nn_graph *g, int ti, const Onnx__Te
         }
         return AIECG_OK;
     }
-    size_t have = 0;
-    switch (dt) {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: have = tp->n_float_data; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: have = tp->n_double_data; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: have = tp->n_int64_data; break;
-    default: have = tp->n_int32_data; break;
-    }
-    if (have != (size_t)n)
-        return aiecg__error_set(err, AIECG_ERR_FORMAT, "tensor '%s': %zu values, want %lld", t->name,
-                                have, (long long)n);
     for (int64_t i = 0; i < n; i++) {
         switch (dt) {
         case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: f[i] = tp->float_data[i]; break;
