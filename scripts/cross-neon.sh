@@ -17,10 +17,11 @@ rm -f "$build/CMakeCache.txt"
 PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig PKG_CONFIG_PATH= \
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64.cmake" \
   -DAIECG_ONNX_PROTO=/nonexistent >/dev/null
-cmake --build "$build" -j2 --target test_nn_kernels test_core aiecg
+cmake --build "$build" -j2 --target test_nn_kernels test_nn_rnn test_core aiecg
 export AIECG_SOURCE_DIR="$root" AIECG_DATA_DIR="$root/data"
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/test_core"
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/test_nn_kernels"
+qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/test_nn_rnn"
 
 # End to end: same records, NEON (qemu) vs native default path vs native generic C path.
 data=$root/data
