@@ -9,7 +9,9 @@
  * Never part of the test verdict.
  *
  * usage: bench_nn MODEL [--batch N[,N...]] [--length L] [--repeat N] [--threads N] [--generic]
- *                       [--layers] [--peak-only] [--json] [--budget BYTES]
+ *                       [--layers] [--peak-only] [--json] [--budget BYTES] [--sessions N]
+ * --sessions N: after the timing, N sessions of the model at the first batch size are created and run once
+ * each; prints the RSS growth for all of them (packed conv weights are per model, so they count once).
  */
 #include "aiecg/nn.h"
 #include "nn/nn_int.h"
@@ -118,7 +120,7 @@ static int cmp_d(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     const char *path = NULL;
-    int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0;
+    int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0, nsess = 0;
     int64_t length = 0;
     size_t budget = 0; /* sub-batch working-set budget in bytes (0: the library default) */
     for (int i = 1; i < argc; i++) {
@@ -133,6 +135,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--generic") == 0) generic = 1;
         else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) budget = (size_t)atoll(argv[++i]);
+        else if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc) nsess = atoi(argv[++i]);
         else if (strcmp(argv[i], "--layers") == 0) layers = 1;
         else if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--peak-only") == 0) {
@@ -141,7 +144,7 @@ int main(int argc, char **argv) {
         } else path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json] [--budget BYTES]\n");
+        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json] [--budget BYTES] [--sessions N]\n");
         return 2;
     }
     double peak = peak_for_machine(generic);
@@ -216,17 +219,18 @@ int main(int argc, char **argv) {
         if (json)
             printf("{\"engine\": \"aiecg\", \"backend\": \"%s\", \"batch\": %d, \"ms_per_record\": %.4f, \"min_ms_per_record\": %.4f, \"min_cpu_ms_per_record\": %.4f, \"gflop_per_s\": %.2f, "
                    "\"peak_gflop_per_s\": %.1f, \"pct_peak\": %.1f, \"output_sum\": %.6g, \"session_mb\": %.2f, "
-                   "\"rss_extra_mb\": %.2f, \"model_rss_mb\": %.2f}\n",
+                   "\"packed_mb\": %.2f, \"rss_extra_mb\": %.2f, \"model_rss_mb\": %.2f}\n",
                    aiecg_session_backend(s), batches[bi], med * 1e3 / batches[bi], t[0] * 1e3 / batches[bi],
                    cpu_min * 1e3 / batches[bi], flops / med * 1e-9, peak,
-                   100.0 * flops / med * 1e-9 / peak, sum, (aiecg__nn_session_arena_bytes(s) + aiecg__nn_session_packed_bytes(s)) / 1048576.0,
-                   (rss_after - rss_before) / 1024.0, (rss_model - rss0) / 1024.0);
+                   100.0 * flops / med * 1e-9 / peak, sum, aiecg__nn_session_arena_bytes(s) / 1048576.0,
+                   aiecg__nn_session_packed_bytes(s) / 1048576.0, (rss_after - rss_before) / 1024.0,
+                   (rss_model - rss0) / 1024.0);
         else
             printf("aiecg %-7s batch %3d: %8.3f ms/record (min %.3f, cpu %.3f)  %7.2f GFLOP/s  %5.1f %% of FMA peak (%.1f)  out sum %.6g  "
-                   "session %.2f MB  extra RSS %.2f MB\n",
+                   "session %.2f MB + packed weights %.2f MB (per model)  extra RSS %.2f MB\n",
                    aiecg_session_backend(s), batches[bi], med * 1e3 / batches[bi], t[0] * 1e3 / batches[bi],
-                   cpu_min * 1e3 / batches[bi], flops / med * 1e-9, 100.0 * flops / med * 1e-9 / peak, peak, sum, (aiecg__nn_session_arena_bytes(s) + aiecg__nn_session_packed_bytes(s)) / 1048576.0,
-                   (rss_after - rss_before) / 1024.0);
+                   cpu_min * 1e3 / batches[bi], flops / med * 1e-9, 100.0 * flops / med * 1e-9 / peak, peak, sum, aiecg__nn_session_arena_bytes(s) / 1048576.0,
+                   aiecg__nn_session_packed_bytes(s) / 1048576.0, (rss_after - rss_before) / 1024.0);
         if (prof) {
             /* heaviest layers by FLOPs */
             aiecg__nn_shape *sh = calloc((size_t)m->g.nt, sizeof *sh);
@@ -265,6 +269,43 @@ int main(int argc, char **argv) {
         free(prof);
         free(t);
         aiecg_session_free(s);
+        free(x);
+        free(y);
+    }
+    if (nsess > 0) {
+        /* N sessions alive at once (a server with N worker threads): RSS growth over all of them */
+        int64_t d[AIECG_NN_MAX_DIMS];
+        memcpy(d, dims, sizeof d);
+        d[0] = batches[0];
+        int64_t n = 1;
+        for (int i = 0; i < nd; i++) n *= d[i];
+        float *x = malloc((size_t)n * sizeof(float)), *y = malloc(((size_t)1 << 20) * sizeof(float));
+        for (int64_t i = 0; i < n; i++) x[i] = 0.5f * sinf(0.01f * (float)(i % 100000));
+        aiecg_session **ss = calloc((size_t)nsess, sizeof *ss);
+        aiecg_session_options o = aiecg_session_options_default();
+        o.nthreads = threads;
+        o.force_generic = generic;
+        o.max_batch = d[0];
+        o.max_length = nd >= 3 ? d[nd - 1] : 0;
+        long r0 = rss_now_kb();
+        double own = 0;
+        for (int k = 0; k < nsess; k++) {
+            int64_t od[AIECG_NN_MAX_DIMS];
+            int ond = 0;
+            if (aiecg_session_new(m, &o, &ss[k], &err) != AIECG_OK ||
+                aiecg_session_run(ss[k], x, d, nd, y, (size_t)1 << 20, od, &ond, &err) != AIECG_OK) {
+                fprintf(stderr, "bench_nn: %s\n", err.message);
+                return 1;
+            }
+            own += aiecg__nn_session_arena_bytes(ss[k]) / 1048576.0;
+        }
+        long r1 = rss_now_kb();
+        printf("%d sessions (batch %d): RSS +%.2f MB (%.2f MB per session; arenas %.2f MB each, packed weights "
+               "%.2f MB per model)\n",
+               nsess, batches[0], (r1 - r0) / 1024.0, (r1 - r0) / 1024.0 / nsess, own / nsess,
+               aiecg__nn_session_packed_bytes(ss[0]) / 1048576.0);
+        for (int k = 0; k < nsess; k++) aiecg_session_free(ss[k]);
+        free(ss);
         free(x);
         free(y);
     }

@@ -553,6 +553,61 @@ static void test_session_contract(void) {
     aiecg_model_free(m);
 }
 
+/*
+ * Packed conv weights are per model: sessions of ecg12 (any batch, any thread count, AVX-512 or AVX2 path)
+ * read the one copy the first of them built, and they all give the same bits, since the AVX-512 and AVX2
+ * kernels (packed-A GEMM and wt) sum each output element in the same order.
+ */
+static void test_shared_pack(void) {
+    char p[1200];
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    snprintf(p, sizeof p, "%s/models/ecg12.aiem", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    CHECK_OK(aiecg_model_load(p, &m, &err), &err);
+    if (!m) return;
+    CHECK(atomic_load(&m->wt) == NULL); /* load validates the plan on the generic path: nothing packed yet */
+    int64_t d[3] = {3, 12, 1000}, od[8];
+    int ond = 0;
+    size_t nx = 3 * 12 * 1000, ny = 4096;
+    float *x = malloc(nx * 4), *y[4];
+    for (size_t i = 0; i < nx; i++) x[i] = 0.5f * sinf(0.013f * (float)i) + 0.1f * frand();
+    uint32_t f = aiecg_cpu_features();
+    /* AVX-512 (when present) 1 and 2 threads, AVX2 only (features masked), AVX2 again */
+    uint32_t feats[4] = {f, f, f & ~(uint32_t)AIECG_CPU_AVX512F, f & ~(uint32_t)AIECG_CPU_AVX512F};
+    int thr[4] = {1, 2, 1, 2};
+    aiecg_session *ss[4] = {0};
+    for (int k = 0; k < 4; k++) {
+        aiecg_session_options o = aiecg_session_options_default();
+        o.max_batch = 3;
+        o.max_length = 1000;
+        o.nthreads = thr[k];
+        o.cpu_features = feats[k] ? feats[k] : 0xffffffffu;
+        y[k] = malloc(ny * 4);
+        CHECK_OK(aiecg_session_new(m, &o, &ss[k], &err), &err);
+        if (!ss[k]) return;
+        CHECK_OK(aiecg_session_run(ss[k], x, d, 3, y[k], ny, od, &ond, &err), &err);
+    }
+    size_t n = (size_t)aiecg__nn_numel(od, ond);
+    const aiecg__wt_cache *wc = atomic_load(&m->wt);
+    int fast_wt = (f & AIECG_CPU_FMA) && (f & (AIECG_CPU_AVX2 | AIECG_CPU_AVX512F));
+    if (fast_wt) {
+        CHECK(wc != NULL);
+        CHECK(aiecg__nn_session_packed_bytes(ss[0]) > 0);
+        CHECK(aiecg__nn_model_wt(m) == wc); /* built once */
+    }
+    for (int k = 1; k < 4; k++) CHECK(memcmp(y[0], y[k], n * 4) == 0);
+    printf("ecg12 shared pack: %zu floats per model, session reads %zu bytes, %s / %s same bits\n",
+           wc ? wc->floats : 0, aiecg__nn_session_packed_bytes(ss[0]), aiecg_session_backend(ss[0]),
+           aiecg_session_backend(ss[2]));
+    for (int k = 0; k < 4; k++) {
+        aiecg_session_free(ss[k]);
+        free(y[k]);
+    }
+    free(x);
+    aiecg_model_free(m);
+}
+
 typedef struct {
     aiecg_session *s;
 } cancel_ctx;
@@ -607,6 +662,7 @@ int main(void) {
     RUN(test_sub_batch);
     RUN(test_shortcut_hoist);
     RUN(test_session_contract);
+    RUN(test_shared_pack);
     RUN(test_cancel);
     RUN(test_fp16);
     return test_summary();

@@ -235,7 +235,7 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
  */
 #define WT_PANEL 32 /* AIECG__WT_ROWS */
 #define WT_NR 6     /* output samples per tile */
-#define WT_TB 16    /* tiles per column block (96 columns, as the AVX-512 kernel) */
+#define WT_TB 16   /* tiles per column block (96 columns, as the AVX-512 kernel) */
 
 static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
                                                           const float *const *bq, int64_t boff, int64_t p0,
@@ -245,7 +245,9 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
     for (int64_t p = 0; p < kc; p++) {
         const __m256 w0 = _mm256_load_ps(wq + p * WT_PANEL), w1 = _mm256_load_ps(wq + p * WT_PANEL + 8);
         const float *x = bq[p0 + p] + boff;
+#ifdef WT_PREFETCH
         if (p + 8 < kc) _mm_prefetch((const char *)(bq[p0 + p + 8] + boff), _MM_HINT_T0);
+#endif
         __m256 v;
 #define WT_ROW(r, u0, u1)                                                                                      \
         if (nr > r) {                                                                                          \

@@ -401,6 +401,8 @@ typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
 
 /* A[m][k] (row stride lda) as 32-row panels [ceil(m/32)][k][32], zero rows past m (ops_ref.c). */
 #define AIECG__WT_ROWS 32
+/* Shortest conv output (samples per record) that takes aiecg__gemm_avx2_wt on AVX2 machines. */
+#define AIECG__WT_AVX2_MIN_OW 96
 void aiecg__pack_wt(const float *a, int64_t m, int64_t k, int64_t lda, float *dst);
 /* Floats of packed weights conv node n wants for the short-output kernel at shapes sh (0: none). */
 size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh,

@@ -421,6 +421,9 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
     if (!fast || !(features & AIECG_CPU_FMA) || !(features & (AIECG_CPU_AVX512F | AIECG_CPU_AVX2)) ||
         !conv_wt_geom(g, n, sh, &geo))
         return 0;
+    /* AVX2 (6-sample tiles, 16 ymm): the wt kernel beat the packed GEMM on ecg12's 125-500-sample layers but
+     * lost 5-25 % on xresnet1d50's 32-63-sample ones (bench_nn --layers, AIECG_CPU=avx2, docs/nn-engine.md) */
+    if (!(features & AIECG_CPU_AVX512F) && geo.ow < AIECG__WT_AVX2_MIN_OW) return 0;
     return (size_t)((geo.cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * geo.cin * geo.kw);
 #else
     (void)g; (void)n; (void)sh; (void)fast; (void)features;
