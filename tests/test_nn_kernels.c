@@ -86,16 +86,25 @@ static void test_gemm_variants(void) {
  * (partial 32-lane panels), K across KC blocks, tails of the 12-sample tiles and residual/activation epilogues.
  */
 static void test_gemm_wt(void) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
     uint32_t f = aiecg_cpu_features();
-    /* kv 0: AVX-512 wt kernel vs the packed-A AVX-512 GEMM; kv 1: its AVX2 twin vs the AVX2 GEMM */
+    /* kv 0: AVX-512 wt kernel vs the packed-A AVX-512 GEMM; kv 1: its AVX2 twin vs the AVX2 GEMM (x86);
+     * kv 1 on aarch64: the NEON twin vs the NEON GEMM */
     for (int kv = 0; kv < 2; kv++) {
+#if defined(__x86_64__)
     if (!(f & AIECG_CPU_FMA) || !(f & (kv ? AIECG_CPU_AVX2 : AIECG_CPU_AVX512F))) {
         printf("no %s: short-output kernel not tested here\n", kv ? "AVX2" : "AVX-512");
         continue;
     }
     aiecg__gemm_fn gemm = kv ? aiecg__gemm_avx2 : aiecg__gemm_avx512;
     void (*wt)(const aiecg__gemm_args *, const float *) = kv ? aiecg__gemm_avx2_wt : aiecg__gemm_avx512_wt;
+    const char *kname = kv ? "avx2" : "avx512";
+#else
+    if (!kv || !(f & AIECG_CPU_NEON)) continue;
+    aiecg__gemm_fn gemm = aiecg__gemm_neon;
+    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_neon_wt;
+    const char *kname = "neon";
+#endif
     /* M: partial 16-channel halves and 32-row panels; S: tails of the 6- and 12-sample tiles */
     int ms[] = {1, 7, 16, 17, 32, 33, 70}, ks[] = {1, 5, 256, 300, 600}, segs[] = {1, 5, 7, 12, 13, 40};
     int nsegs[] = {1, 2, 3};
@@ -137,7 +146,7 @@ static void test_gemm_wt(void) {
                         double md = rel_diff(C0, C2, nc);
                         if (!(md < 3e-5) || memcmp(C1, C2, nc * 4) != 0) { /* K = 600 float sums */
                             printf("wt gemm %s M=%lld K=%lld seg=%lld x %lld act=%d: rel diff %g, bits %s\n",
-                                   kv ? "avx2" : "avx512", (long long)M,
+                                   kname, (long long)M,
                                    (long long)K, (long long)S, (long long)Q, act, md,
                                    memcmp(C1, C2, nc * 4) ? "differ" : "same");
                             CHECK(0);
@@ -162,7 +171,7 @@ static void test_gemm_wt(void) {
                     free(A); free(B); free(rows); aiecg__aligned_free(W); free(C0); free(C1); free(C2); free(R);
                     free(bias);
                 }
-    printf("short-output kernel (%s): %d cases\n", kv ? "avx2" : "avx512", ncase);
+    printf("short-output kernel (%s): %d cases\n", kname, ncase);
     }
 #endif
 }
@@ -590,7 +599,7 @@ static void test_shared_pack(void) {
     }
     size_t n = (size_t)aiecg__nn_numel(od, ond);
     const aiecg__wt_cache *wc = atomic_load(&m->wt);
-    int fast_wt = (f & AIECG_CPU_FMA) && (f & (AIECG_CPU_AVX2 | AIECG_CPU_AVX512F));
+    int fast_wt = ((f & AIECG_CPU_FMA) && (f & (AIECG_CPU_AVX2 | AIECG_CPU_AVX512F))) || (f & AIECG_CPU_NEON);
     if (fast_wt) {
         CHECK(wc != NULL);
         CHECK(aiecg__nn_session_packed_bytes(ss[0]) > 0);

@@ -74,3 +74,92 @@ void aiecg__gemm_neon(const aiecg__gemm_args *g) {
     }
     for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
 }
+
+/*
+ * The NEON twin of aiecg__gemm_avx2_wt / aiecg__gemm_avx512_wt: output
+ * channels along the lanes (C^T = B^T A^T), weights in the shared 32-row
+ * panels of aiecg__pack_wt walked as two 16-channel halves, a tile of 6 output
+ * samples (one column segment, broadcast from the B rows in place) x 16
+ * channels = 24 q accumulators + 4 weight vectors + 1 broadcast of the 32.
+ * Per element: a fresh FMA chain from zero per KC block of K, ascending p,
+ * blocks added to the stored sum in order, then aiecg__gemm_epilogue_ref -
+ * the order of aiecg__gemm_neon, so both NEON kernels give the same bits.
+ */
+#define WT_PANEL 32 /* AIECG__WT_ROWS */
+#define WT_NR 6
+#define WT_TB 16
+
+static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+                                                          const float *const *bq, int64_t boff, int64_t p0,
+                                                          int first, float (*tile)[WT_PANEL]) {
+    float32x4_t acc[WT_NR][4];
+    for (int r = 0; r < WT_NR; r++)
+        for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0.0f);
+    for (int64_t p = 0; p < kc; p++) {
+        const float *w = wq + p * WT_PANEL;
+        float32x4_t w0 = vld1q_f32(w), w1 = vld1q_f32(w + 4), w2 = vld1q_f32(w + 8), w3 = vld1q_f32(w + 12);
+        const float *x = bq[p0 + p] + boff;
+        for (int r = 0; r < nr; r++) {
+            float32x4_t v = vld1q_dup_f32(x + r);
+            acc[r][0] = vfmaq_f32(acc[r][0], v, w0);
+            acc[r][1] = vfmaq_f32(acc[r][1], v, w1);
+            acc[r][2] = vfmaq_f32(acc[r][2], v, w2);
+            acc[r][3] = vfmaq_f32(acc[r][3], v, w3);
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int q = 0; q < 4; q++) {
+            float *t = tile[r] + 4 * q;
+            vst1q_f32(t, first ? acc[r][q] : vaddq_f32(vld1q_f32(t), acc[r][q]));
+        }
+}
+
+void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    if (g->k == 0 || !g->brow) { /* the conv path always has row pointers; anything else takes the GEMM */
+        aiecg__gemm_neon(g);
+        return;
+    }
+    const float *const *bq = g->brow;
+    _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
+    int64_t tj[WT_TB], toff[WT_TB];
+    int tn[WT_TB];
+    for (int64_t j = cb; j < ce;) {
+        int nt = 0;
+        for (; nt < WT_TB && j < ce; nt++) {
+            int64_t q = j / s, t = j - q * s;
+            tn[nt] = (int)AIECG__MIN(AIECG__MIN((int64_t)WT_NR, ce - j), s - t); /* within one segment */
+            tj[nt] = j;
+            toff[nt] = q * g->b_seg + t;
+            j += tn[nt];
+        }
+        for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
+            const float *wq = wp + m0 * g->k;
+            int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
+            for (int h = 0; h < WT_PANEL && h < mr; h += 16) {
+                for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+                    int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+                    const float *wb = wq + p0 * WT_PANEL + h;
+                    int first = p0 == 0;
+                    for (int u = 0; u < nt; u++) {
+                        float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
+                        switch (tn[u]) {
+                        case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl); break;
+                        default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl); break;
+                        }
+                    }
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                float *c = aiecg__gemm_c(g, m0, tj[u]);
+                for (int l = 0; l < mr; l++)
+                    for (int r = 0; r < tn[u]; r++) c[l * g->ldc + r] = tile[u][r][l];
+            }
+        }
+    }
+    for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
+}

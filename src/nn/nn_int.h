@@ -395,6 +395,8 @@ void aiecg__f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n);
 #endif
 #if defined(__aarch64__)
 void aiecg__gemm_neon(const aiecg__gemm_args *g);
+/* NEON twin of aiecg__gemm_avx2_wt (same packed layout); same bits as gemm_neon. */
+void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp);
 #endif
 
 typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
