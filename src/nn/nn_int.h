@@ -403,7 +403,7 @@ typedef void (*aiecg__gemm_fn)(const aiecg__gemm_args *g);
 
 /* A[m][k] (row stride lda) as 32-row panels [ceil(m/32)][k][32], zero rows past m (ops_ref.c). */
 #define AIECG__WT_ROWS 32
-/* Shortest conv output (samples per record) that takes aiecg__gemm_avx2_wt on AVX2 machines. */
+/* Shortest conv output (samples per record) that takes aiecg__gemm_avx2_wt / _neon_wt (and only with > 1 tap). */
 #define AIECG__WT_AVX2_MIN_OW 96
 void aiecg__pack_wt(const float *a, int64_t m, int64_t k, int64_t lda, float *dst);
 /* Floats of packed weights conv node n wants for the short-output kernel at shapes sh (0: none). */

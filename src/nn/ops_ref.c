@@ -420,7 +420,8 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
     /* the NEON kernel has the AVX2 one's tile (6 samples x 16 channels): the same length rule, not timed on
      * ARM hardware (tested under qemu only) */
     aiecg__conv_geom geo;
-    if (!fast || !(features & AIECG_CPU_NEON) || !conv_wt_geom(g, n, sh, &geo) || geo.ow < AIECG__WT_AVX2_MIN_OW)
+    if (!fast || !(features & AIECG_CPU_NEON) || !conv_wt_geom(g, n, sh, &geo) || geo.ow < AIECG__WT_AVX2_MIN_OW ||
+        geo.kw == 1)
         return 0;
     return (size_t)((geo.cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * geo.cin * geo.kw);
 #elif defined(__x86_64__) || defined(_M_X64)
@@ -428,9 +429,10 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
     if (!fast || !(features & AIECG_CPU_FMA) || !(features & (AIECG_CPU_AVX512F | AIECG_CPU_AVX2)) ||
         !conv_wt_geom(g, n, sh, &geo))
         return 0;
-    /* AVX2 (6-sample tiles, 16 ymm): the wt kernel beat the packed GEMM on ecg12's 125-500-sample layers but
-     * lost 5-25 % on xresnet1d50's 32-63-sample ones (bench_nn --layers, AIECG_CPU=avx2, docs/nn-engine.md) */
-    if (!(features & AIECG_CPU_AVX512F) && geo.ow < AIECG__WT_AVX2_MIN_OW) return 0;
+    /* AVX2 (6-sample tiles, 16 ymm): the wt kernel beat the packed GEMM by ~10 % on 5-tap convs of >= 125
+     * samples but lost 5-25 % on xresnet1d50's 32-63-sample layers and on its long 1x1 convs, whose contiguous
+     * B rows the GEMM packs into an L1 panel cheaply (bench_nn --layers, AIECG_CPU=avx2, docs/nn-engine.md) */
+    if (!(features & AIECG_CPU_AVX512F) && (geo.ow < AIECG__WT_AVX2_MIN_OW || geo.kw == 1)) return 0;
     return (size_t)((geo.cout + AIECG__WT_ROWS - 1) / AIECG__WT_ROWS * AIECG__WT_ROWS * geo.cin * geo.kw);
 #else
     (void)g; (void)n; (void)sh; (void)fast; (void)features;
