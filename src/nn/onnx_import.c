@@ -361,6 +361,8 @@ static aiecg_status import_node(aiecg__nn_graph *g, const Onnx__NodeProto *np, i
     }
     if (!np->op_type || !np->op_type[0])
         return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s': no op_type", c.name);
+    if (np->n_output < 1) /* every ONNX operator has an output */
+        return aiecg__error_set(err, AIECG_ERR_FORMAT, "node '%s' (%s): no output", c.name, np->op_type);
     if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0)
         return aiecg__error_set(err, AIECG_ERR_UNSUPPORTED, "node '%s': op %s of domain '%s'", c.name,
                                 np->op_type, np->domain);
