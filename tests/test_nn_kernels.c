@@ -9,6 +9,7 @@
 #include "test.h"
 #include "nn/nn_int.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 static uint32_t rng = 12345;
@@ -617,6 +618,49 @@ static void test_shared_pack(void) {
     aiecg_model_free(m);
 }
 
+/* Sessions created at once on threads of a fresh model: one pack wins the race, the others are freed (ASan). */
+typedef struct {
+    const aiecg_model *m;
+    aiecg_session *s;
+    aiecg_status st;
+} race_ctx;
+
+static void *race_main(void *arg) {
+    race_ctx *c = arg;
+    aiecg_session_options o = aiecg_session_options_default();
+    o.max_batch = 1;
+    o.max_length = 1000;
+    aiecg_error err;
+    c->st = aiecg_session_new(c->m, &o, &c->s, &err);
+    return NULL;
+}
+
+static void test_shared_pack_race(void) {
+    char p[1200];
+    const char *src = getenv("AIECG_SOURCE_DIR");
+    snprintf(p, sizeof p, "%s/models/ecg12.aiem", src ? src : ".");
+    aiecg_error err;
+    aiecg_model *m = NULL;
+    CHECK_OK(aiecg_model_load(p, &m, &err), &err);
+    if (!m) return;
+    enum { NT = 4 };
+    pthread_t th[NT];
+    race_ctx c[NT];
+    for (int k = 0; k < NT; k++) {
+        c[k] = (race_ctx){m, NULL, AIECG_OK};
+        CHECK(pthread_create(&th[k], NULL, race_main, &c[k]) == 0);
+    }
+    for (int k = 0; k < NT; k++) pthread_join(th[k], NULL);
+    const aiecg__wt_cache *wc = atomic_load(&m->wt);
+    for (int k = 0; k < NT; k++) {
+        CHECK_INT(c[k].st, AIECG_OK);
+        if (wc) CHECK(aiecg__nn_session_packed_bytes(c[k].s) > 0);
+        aiecg_session_free(c[k].s);
+    }
+    CHECK(aiecg__nn_model_wt(m) == wc || !wc);
+    aiecg_model_free(m);
+}
+
 typedef struct {
     aiecg_session *s;
 } cancel_ctx;
@@ -672,6 +716,7 @@ int main(void) {
     RUN(test_shortcut_hoist);
     RUN(test_session_contract);
     RUN(test_shared_pack);
+    RUN(test_shared_pack_race);
     RUN(test_cancel);
     RUN(test_fp16);
     return test_summary();
