@@ -115,7 +115,7 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
 }
 
 void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
-    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n, s = aiecg__gemm_seglen(g);
+    int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
     if (g->k == 0 || !g->brow) { /* the conv path always has row pointers; anything else takes the GEMM */
         aiecg__gemm_neon(g);
         return;
@@ -125,14 +125,7 @@ void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
     int64_t tj[WT_TB], toff[WT_TB];
     int tn[WT_TB];
     for (int64_t j = cb; j < ce;) {
-        int nt = 0;
-        for (; nt < WT_TB && j < ce; nt++) {
-            int64_t q = j / s, t = j - q * s;
-            tn[nt] = (int)AIECG__MIN(AIECG__MIN((int64_t)WT_NR, ce - j), s - t); /* within one segment */
-            tj[nt] = j;
-            toff[nt] = q * g->b_seg + t;
-            j += tn[nt];
-        }
+        int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
         for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
             const float *wq = wp + m0 * g->k;
             int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
@@ -154,11 +147,7 @@ void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
                     }
                 }
             }
-            for (int u = 0; u < nt; u++) {
-                float *c = aiecg__gemm_c(g, m0, tj[u]);
-                for (int l = 0; l < mr; l++)
-                    for (int r = 0; r < tn[u]; r++) c[l * g->ldc + r] = tile[u][r][l];
-            }
+            aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
         }
     }
     for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);

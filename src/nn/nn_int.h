@@ -380,6 +380,35 @@ static inline const float *aiecg__gemm_r(const aiecg__gemm_args *g, int64_t i, i
     int64_t s = aiecg__gemm_seglen(g), q = j / s;
     return g->res + q * g->r_seg + i * g->ldr + (j - q * s);
 }
+/* The output-channels-along-lanes conv kernels (aiecg__gemm_*_wt) walk C's columns from *j in tiles of at most
+ * nr columns that never cross a segment (a record of the batch), at most tb tiles per block: tile u starts at
+ * column tj[u], holds tn[u] columns and reads B from offset toff[u] of each row pointer. Returns the number of
+ * tiles and advances *j past them. Shared by the AVX-512, AVX2 and NEON drivers. */
+static inline int aiecg__wt_col_block(const aiecg__gemm_args *g, int64_t *j, int64_t ce, int tb, int nr, int64_t *tj,
+                                      int64_t *toff, int *tn) {
+    int64_t s = aiecg__gemm_seglen(g);
+    int nt = 0;
+    for (; nt < tb && *j < ce; nt++) {
+        int64_t q = *j / s, t = *j - q * s;
+        int64_t w = ce - *j < s - t ? ce - *j : s - t;
+        tn[nt] = (int)(w < nr ? w : nr);
+        tj[nt] = *j;
+        toff[nt] = q * g->b_seg + t;
+        *j += tn[nt];
+    }
+    return nt;
+}
+/* Transposed store of a block's raw sums: tile[u][r][l] (rows of nr x lanes floats) is C[m0 + l][tj[u] + r] for
+ * l < mr, r < tn[u]. */
+static inline void aiecg__wt_store(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj,
+                                   const int *tn, const float *tile, int nr, int lanes) {
+    for (int u = 0; u < nt; u++) {
+        float *c = aiecg__gemm_c(g, m0, tj[u]);
+        const float *tu = tile + (size_t)u * (size_t)nr * (size_t)lanes;
+        for (int l = 0; l < mr; l++)
+            for (int r = 0; r < tn[u]; r++) c[l * g->ldc + r] = tu[(size_t)r * (size_t)lanes + (size_t)l];
+    }
+}
 /* Applies bias/residual/activation to columns [j0, j1) of row i, segment by segment (plain C). */
 void aiecg__gemm_epilogue_ref(const aiecg__gemm_args *g, int64_t i, int64_t j0, int64_t j1);
 
