@@ -29,6 +29,8 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Opens a record; on failure prints "aiecg CMD: <message> (<STATUS>)" and returns the status (rec NULL). */
+aiecg_status cli_open_record(const char *cmd, const char *path, const aiecg_read_options *opt, aiecg_record **rec);
 /* 1 if argv[i] is -h/--help. */
 int cli_is_help(const char *arg);
 

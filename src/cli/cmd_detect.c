@@ -98,10 +98,7 @@ int aiecg_cli_detect(int argc, char **argv) {
     aiecg_record *rec = NULL;
     aiecg_error err;
     aiecg_error_clear(&err);
-    if (aiecg_record_open(path, &o, &rec, &err) != AIECG_OK) {
-        cli_errorf("detect", "%s", err.message);
-        return CLI_FAIL;
-    }
+    if (cli_open_record("detect", path, &o, &rec) != AIECG_OK) return CLI_FAIL;
     aiecg_beat *b = NULL;
     int64_t nb = 0;
     if (aiecg_qrs_detect(rec, NULL, &b, &nb, &err) != AIECG_OK) {

@@ -81,14 +81,8 @@ int aiecg_cli_info(int argc, char **argv) {
         return CLI_USAGE;
     }
     aiecg_record *rec = NULL;
-    aiecg_error err;
-    aiecg_error_clear(&err);
-    aiecg_status s = aiecg_record_open(path, &opt, &rec, &err);
-    if (s) {
-        cli_errorf("info", "%s (%s)", err.message[0] ? err.message : aiecg_strerror(s),
-                   aiecg_status_name(s));
-        return CLI_FAIL;
-    }
+    aiecg_status s = cli_open_record("info", path, &opt, &rec);
+    if (s) return CLI_FAIL;
     char *json = NULL;
     s = aiecg_record_info_json(rec, &json);
     aiecg_record_free(rec);

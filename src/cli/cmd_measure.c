@@ -65,12 +65,8 @@ int aiecg_cli_measure(int argc, char **argv) {
     aiecg_record *rec = NULL;
     aiecg_error err;
     aiecg_error_clear(&err);
-    aiecg_status s = aiecg_record_open(path, &opt, &rec, &err);
-    if (s) {
-        cli_errorf("measure", "%s (%s)", err.message[0] ? err.message : aiecg_strerror(s),
-                   aiecg_status_name(s));
-        return CLI_FAIL;
-    }
+    aiecg_status s = cli_open_record("measure", path, &opt, &rec);
+    if (s) return CLI_FAIL;
     aiecg_beat *beats = NULL;
     int64_t nb = 0;
     s = aiecg_qrs_detect(rec, NULL, &beats, &nb, &err);

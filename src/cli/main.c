@@ -26,6 +26,14 @@ void cli_errorf(const char *cmd, const char *fmt, ...) {
     va_end(ap);
 }
 
+aiecg_status cli_open_record(const char *cmd, const char *path, const aiecg_read_options *opt, aiecg_record **rec) {
+    aiecg_error err;
+    aiecg_error_clear(&err);
+    aiecg_status s = aiecg_record_open(path, opt, rec, &err);
+    if (s) cli_errorf(cmd, "%s (%s)", err.message[0] ? err.message : aiecg_strerror(s), aiecg_status_name(s));
+    return s;
+}
+
 int cli_is_help(const char *a) { return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0; }
 
 static void usage(FILE *f) {
