@@ -175,6 +175,8 @@ AIECG_API aiecg_status aiecg_record_adc_to_mv(aiecg_record *rec);
  * derived. No-op when I or II is absent. *added receives the count (may be NULL).
  */
 AIECG_API aiecg_status aiecg_record_derive_limb_leads(aiecg_record *rec, int *added);
+/* How many leads aiecg_record_derive_limb_leads would add to rec (0 when I or II is absent or none is missing). */
+AIECG_API int aiecg_record_derivable_limb_leads(const aiecg_record *rec);
 
 #ifdef __cplusplus
 }

@@ -647,15 +647,13 @@ aiecg_status aiecg_analyze(const aiecg_record *rec, const aiecg_analyze_options 
     t = aiecg__now_ms();
     if (analysable) {
         /* non-finite samples read as 0 and III, aVR, aVL, aVF derived from I and II where missing
-           (aiecg_record_derive_limb_leads' condition): on a copy only when there is one to do */
+           where missing: on a copy only when there is one to do */
         int64_t nonfinite = 0;
         for (int l = 0; l < aiecg_record_nleads(rec); l++) {
             const float *x = aiecg_record_lead_data(rec, l);
             for (int64_t i = 0; i < n; i++) nonfinite += !isfinite(x[i]);
         }
-        int derive = lead_available(rec, AIECG_LEAD_I) && lead_available(rec, AIECG_LEAD_II) &&
-                     !(lead_available(rec, AIECG_LEAD_III) && lead_available(rec, AIECG_LEAD_AVR) &&
-                       lead_available(rec, AIECG_LEAD_AVL) && lead_available(rec, AIECG_LEAD_AVF));
+        int derive = aiecg_record_derivable_limb_leads(rec) > 0;
         if (nonfinite || derive) {
             st = aiecg_record_clone(rec, &raw);
             if (st) goto fail;

@@ -376,22 +376,35 @@ static aiecg_status add_leads(aiecg_record *r, int extra) {
     return AIECG_OK;
 }
 
+static const aiecg_lead derivable_leads[] = {AIECG_LEAD_III, AIECG_LEAD_AVR, AIECG_LEAD_AVL, AIECG_LEAD_AVF};
+
+/* Indices into derivable_leads of the limb leads r lacks, when I and II are there to derive them; the count. */
+static int missing_limb_leads(const aiecg_record *r, int missing[4]) {
+    if (aiecg_record_find_lead(r, AIECG_LEAD_I) < 0 || aiecg_record_find_lead(r, AIECG_LEAD_II) < 0) return 0;
+    int nm = 0;
+    for (int k = 0; k < 4; k++)
+        if (aiecg_record_find_lead(r, derivable_leads[k]) < 0) missing[nm++] = k;
+    return nm;
+}
+
+int aiecg_record_derivable_limb_leads(const aiecg_record *r) {
+    int missing[4];
+    return r ? missing_limb_leads(r, missing) : 0;
+}
+
 aiecg_status aiecg_record_derive_limb_leads(aiecg_record *r, int *added) {
     if (added) *added = 0;
     if (!r) return AIECG_ERR_INVALID_ARG;
-    int li = aiecg_record_find_lead(r, AIECG_LEAD_I), lii = aiecg_record_find_lead(r, AIECG_LEAD_II);
-    if (li < 0 || lii < 0) return AIECG_OK;
-    static const aiecg_lead want[] = {AIECG_LEAD_III, AIECG_LEAD_AVR, AIECG_LEAD_AVL, AIECG_LEAD_AVF};
-    int missing[4], nm = 0;
-    for (int k = 0; k < 4; k++)
-        if (aiecg_record_find_lead(r, want[k]) < 0) missing[nm++] = k;
+    int missing[4];
+    int nm = missing_limb_leads(r, missing);
     if (!nm) return AIECG_OK;
+    int li = aiecg_record_find_lead(r, AIECG_LEAD_I), lii = aiecg_record_find_lead(r, AIECG_LEAD_II);
     int base = r->nleads;
     aiecg_status s = add_leads(r, nm);
     if (s) return s;
     const float *a = aiecg_record_lead_data(r, li), *b = aiecg_record_lead_data(r, lii);
     for (int j = 0; j < nm; j++) {
-        aiecg_lead which = want[missing[j]];
+        aiecg_lead which = derivable_leads[missing[j]];
         aiecg_lead_info info = {0};
         info.label = aiecg_lead_name(which);
         info.lead = which;
