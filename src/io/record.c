@@ -229,24 +229,11 @@ aiecg_status aiecg_record_add_statement(aiecg_record *r, const char *text) {
 }
 
 aiecg_status aiecg_record_clone(const aiecg_record *r, aiecg_record **out) {
-    *out = NULL;
-    if (!r) return AIECG_ERR_INVALID_ARG;
-    aiecg_record *c;
-    aiecg_status s = aiecg_record_new(r->nleads, r->nsamples, r->fs, r->adc != NULL, &c, NULL);
-    if (s) return s;
-    size_t total = (size_t)r->nleads * (size_t)r->nsamples;
-    memcpy(c->mv, r->mv, total * sizeof(float));
-    if (r->adc) memcpy(c->adc, r->adc, total * sizeof(int32_t));
-    for (int i = 0; i < r->nleads && !s; i++) s = aiecg_record_set_lead(c, i, &r->leads[i].info);
-    if (!s) s = aiecg_record_set_meta(c, &r->meta);
-    for (int64_t i = 0; i < r->nann && !s; i++) s = aiecg_record_add_annotation(c, &r->ann[i]);
-    for (int i = 0; i < r->nstatements && !s; i++) s = aiecg_record_add_statement(c, r->statements[i]);
-    if (s) {
-        aiecg_record_free(c);
-        return s;
-    }
-    *out = c;
-    return AIECG_OK;
+    if (out) *out = NULL;
+    if (!r || !out) return AIECG_ERR_INVALID_ARG;
+    int idx[AIECG_MAX_LEADS];
+    for (int i = 0; i < r->nleads; i++) idx[i] = i;
+    return aiecg_record_select_leads(r, idx, r->nleads, out, NULL);
 }
 
 aiecg_status aiecg_record_select_leads(const aiecg_record *r, const int *idx, int n, aiecg_record **out,
