@@ -37,6 +37,9 @@ aiecg_status aiecg__filter_lowpass_multi(float *const *x, int nch, int64_t n, do
    bit-identical to aiecg_filter_baseline on it alone (AVX2 + FMA: 12 channels as vector lanes,
    divisions by L replaced by an exact reciprocal step; else one channel at a time). */
 aiecg_status aiecg__filter_baseline_multi(float *const *x, int nch, int64_t n, double fs);
+/* Minimum and maximum of x[i] - (sub ? sub[i] : 0) over n >= 1 finite values, four SSE lanes at a time
+   (quality.c); the values of a scalar scan. */
+void aiecg__range_f(const float *x, const float *sub, int64_t n, float *mn_out, float *mx_out);
 #if defined(__x86_64__) || defined(_M_X64)
 /* filter_avx2.c: the baseline stream over G <= 3 groups of 4 interleaved channels: t has D + m
    rows of 4 G floats, the input in rows D.. (rows < D are scratch); output row i (the input D

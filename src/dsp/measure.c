@@ -28,9 +28,6 @@ int aiecg__delin_needs_upsampling(double fs);
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE__) || defined(_M_X64)
-#include <xmmintrin.h>
-#endif
 
 static const char *const meas_keys[AIECG_MEAS_COUNT] = {
 #define K(e, k, u) k,
@@ -88,29 +85,8 @@ static int lead_usable(const float *x, int64_t n) {
         bad |= (u & 0x7fffffffu) >= 0x7f800000u;
     }
     if (bad) return 0;
-    float mn = x[0], mx = x[0];
-    int64_t i = 0;
-#if defined(__SSE__) || defined(_M_X64)
-    if (n >= 8) {
-        __m128 vmn = _mm_set1_ps(mn), vmx = vmn;
-        for (; i + 4 <= n; i += 4) {
-            __m128 v = _mm_loadu_ps(x + i);
-            vmn = _mm_min_ps(vmn, v);
-            vmx = _mm_max_ps(vmx, v);
-        }
-        float a[4], b[4];
-        _mm_storeu_ps(a, vmn);
-        _mm_storeu_ps(b, vmx);
-        for (int k = 0; k < 4; k++) {
-            if (a[k] < mn) mn = a[k];
-            if (b[k] > mx) mx = b[k];
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        if (x[i] < mn) mn = x[i];
-        if (x[i] > mx) mx = x[i];
-    }
+    float mn, mx;
+    aiecg__range_f(x, NULL, n, &mn, &mx);
     return mx - mn > 0.01f;
 }
 

@@ -33,7 +33,7 @@ typedef struct lead_stats {
    keeps four running minima and maxima (a scalar running min is one 4-cycle chain per
    sample); the values are the same (only the sign of an extreme zero could differ, which no
    range below can see). */
-static void range_f(const float *x, const float *sub, int64_t n, float *mn_out, float *mx_out) {
+void aiecg__range_f(const float *x, const float *sub, int64_t n, float *mn_out, float *mx_out) {
     float mn = sub ? x[0] - sub[0] : x[0], mx = mn;
     int64_t i = 0;
 #if defined(__SSE__) || defined(_M_X64)
@@ -118,7 +118,7 @@ static double clip_fraction(const aiecg_record *rec, int l, const float *x, int6
     }
     float vmin = INFINITY, vmax = -INFINITY;
     if (all_finite && n > 0) {
-        range_f(x, NULL, n, &vmin, &vmax); /* an extreme zero's sign cannot matter: only == and > below */
+        aiecg__range_f(x, NULL, n, &vmin, &vmax); /* an extreme zero's sign cannot matter: only == and > below */
     } else {
         for (int64_t i = 0; i < n; i++)
             if (isfinite(x[i])) {
@@ -175,7 +175,7 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, con
     int64_t win = (int64_t)fs > 0 ? (int64_t)fs : 1, nwin = 0, nflat = 0; /* >= 1: fs < 1 Hz must not hang */
     for (int64_t a = 0; a + win <= n; a += win) {
         float mn, mx;
-        range_f(tmp + a, NULL, win, &mn, &mx);
+        aiecg__range_f(tmp + a, NULL, win, &mn, &mx);
         nwin++;
         nflat += (mx - mn) < 0.02f;
     }
@@ -189,7 +189,7 @@ static aiecg_status lead_prepare(const aiecg_record *rec, int l, float *tmp, con
     int64_t w2 = (int64_t)(2 * fs) > 0 ? (int64_t)(2 * fs) : 1;
     for (int64_t a = 0; a < n; a += w2) {
         float mn, mx;
-        range_f(tmp + a, hp + a, (a + w2 < n ? a + w2 : n) - a, &mn, &mx);
+        aiecg__range_f(tmp + a, hp + a, (a + w2 < n ? a + w2 : n) - a, &mn, &mx);
         if (mx - mn > brange) brange = mx - mn;
     }
     s->base_range = brange;
