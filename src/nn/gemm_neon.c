@@ -114,41 +114,14 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
         }
 }
 
+#include "gemm_wt16.h"
+
 void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
     int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
     if (g->k == 0 || !g->brow) { /* the conv path always has row pointers; anything else takes the GEMM */
         aiecg__gemm_neon(g);
         return;
     }
-    const float *const *bq = g->brow;
-    _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
-    int64_t tj[WT_TB], toff[WT_TB];
-    int tn[WT_TB];
-    for (int64_t j = cb; j < ce;) {
-        int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
-        for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
-            const float *wq = wp + m0 * g->k;
-            int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
-            for (int h = 0; h < WT_PANEL && h < mr; h += 16) {
-                for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
-                    int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
-                    const float *wb = wq + p0 * WT_PANEL + h;
-                    int first = p0 == 0;
-                    for (int u = 0; u < nt; u++) {
-                        float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
-                        switch (tn[u]) {
-                        case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl); break;
-                        default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl); break;
-                        }
-                    }
-                }
-            }
-            aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
-        }
-    }
+    wt16_run(g, wp, cb, ce);
     for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
 }

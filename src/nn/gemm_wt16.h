@@ -1,0 +1,47 @@
+/*
+ * The column/panel/K loop of the 16-channel-half output-channels-along-lanes conv kernels, shared by the AVX2
+ * (gemm_avx2.c) and NEON (gemm_neon.c) twins, which differ only in their register tile. Before including this,
+ * a file defines KC, WT_PANEL (the packed panel of aiecg__pack_wt, 32 rows), WT_NR (samples per tile, <= 6),
+ * WT_TB (tiles per column block) and
+ *     static void wt_tile(const int nr, int64_t kc, const float *wq, const float *const *bq, int64_t boff,
+ *                         int64_t p0, int first, float (*tl)[WT_PANEL])
+ * which accumulates a 16-channel x nr-sample block (first: store, else add). wt16_run writes C's raw sums for
+ * columns [cb, ce) (no epilogue); the sums per output are those of the twin's own packed GEMM.
+ */
+#ifndef AIECG_NN_GEMM_WT16_H
+#define AIECG_NN_GEMM_WT16_H
+
+static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_args *g, const float *wp, int64_t cb, int64_t ce) {
+    const float *const *bq = g->brow;
+    _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
+    int64_t tj[WT_TB], toff[WT_TB];
+    int tn[WT_TB];
+    for (int64_t j = cb; j < ce;) {
+        int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
+        for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
+            const float *wq = wp + m0 * g->k;
+            int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
+            for (int h = 0; h < WT_PANEL && h < mr; h += 16) { /* the panel's 16-channel halves */
+                for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
+                    int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
+                    const float *wb = wq + p0 * WT_PANEL + h;
+                    int first = p0 == 0;
+                    for (int u = 0; u < nt; u++) {
+                        float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
+                        switch (tn[u]) { /* nr a constant in each call, so the tile stays in registers */
+                        case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl); break;
+                        case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl); break;
+                        default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl); break;
+                        }
+                    }
+                }
+            }
+            aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
+        }
+    }
+}
+
+#endif
