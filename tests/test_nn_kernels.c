@@ -128,15 +128,17 @@ static void test_gemm_wt(void) {
                     for (size_t i = 0; i < nc; i++) R[i] = frand();
                     for (int64_t i = 0; i < M; i++) bias[i] = frand();
                     aiecg__pack_wt(A, M, K, K, W);
-                    for (int act = 0; act < 3; act++) {
+                    /* act 0: raw sums; 1: bias + ReLU; 2: bias + residual + LeakyReLU (plain C epilogue);
+                     * 3: bias + residual + ReLU (applied in the AVX-512 kernel's transposed store) */
+                    for (int act = 0; act < 4; act++) {
                         aiecg__gemm_args g = {0};
                         g.m = M; g.n = N; g.k = K;
                         g.a = A; g.lda = K; g.brow = rows;
                         g.seg = S; g.b_seg = K * bseg; g.c_seg = M * S; g.r_seg = M * S;
                         g.ldc = S; g.ldr = S;
                         g.bias_m = act ? bias : NULL;
-                        g.res = act == 2 ? R : NULL;
-                        g.act = act == 1 ? AIECG__ACT_RELU : act == 2 ? AIECG__ACT_LEAKY_RELU : 0;
+                        g.res = act >= 2 ? R : NULL;
+                        g.act = act == 1 || act == 3 ? AIECG__ACT_RELU : act == 2 ? AIECG__ACT_LEAKY_RELU : 0;
                         g.act_a = 0.1f;
                         g.c = C0;
                         aiecg__gemm_ref(&g);

@@ -271,6 +271,72 @@ TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int6
 #undef WT_PUT
 }
 
+/* 16x16 transpose: on return r[c] holds column c of the input rows (r[i] lane c -> r[c] lane i). */
+TGT static inline __attribute__((always_inline)) void tr16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);     /* per 128-bit lane: a0 b0 a1 b1 */
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]); /* a2 b2 a3 b3 */
+    }
+    for (int i = 0; i < 16; i += 4) { /* rows i..i+3, columns c, c+4, c+8, c+12 in the four 128-bit lanes */
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        /* rows 0-7 / 8-15: lanes (c, c+8 of the first group, c, c+8 of the second) and (c+4, c+12, ...) */
+        __m512 a0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), a1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+        __m512 b0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), b1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+        r[c + 8] = _mm512_shuffle_f32x4(a0, b0, 0xDD);
+        r[c + 4] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+        r[c + 12] = _mm512_shuffle_f32x4(a1, b1, 0xDD);
+    }
+}
+
+/*
+ * aiecg__wt_store followed by this file's epilogue, in registers: each 12-sample x 16-channel half of a tile is
+ * transposed (tr16) and written as 16 masked rows of C with bias, residual and ReLU applied on the way. Same
+ * operations per element as epilogue(), including which columns it treats as its scalar tail (ReLU by
+ * comparison, not max: they differ on NaN and -0), so the bits are those of the raw store + epilogue pass.
+ * Only for what epilogue() vectorises (no column bias; no activation or ReLU).
+ */
+TGT static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj, const int *tn,
+                               const float (*tile)[WT_NR][NR], int64_t cb, int64_t ce) {
+    int64_t s = aiecg__gemm_seglen(g);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int u = 0; u < nt; u++) {
+        __mmask16 keep = (__mmask16)((1u << tn[u]) - 1u);
+        /* epilogue() walks each row over [max(cb, segment start), min(ce, segment end)) in 16s; the rest of that
+         * range is its scalar tail */
+        int64_t q = tj[u] / s, rb = AIECG__MAX(cb, q * s), re = AIECG__MIN(ce, (q + 1) * s);
+        int64_t tail0 = re - (re - rb) % 16;
+        __mmask16 tail = 0;
+        for (int r = 0; r < tn[u]; r++)
+            if (tj[u] + r >= tail0) tail |= (__mmask16)(1u << r);
+        float *c0 = aiecg__gemm_c(g, m0, tj[u]);
+        const float *r0 = g->res ? aiecg__gemm_r(g, m0, tj[u]) : NULL;
+        for (int h = 0; h < mr; h += 16) {
+            __m512 v[16];
+            for (int r = 0; r < WT_NR; r++) v[r] = _mm512_load_ps(&tile[u][r][h]);
+            for (int r = WT_NR; r < 16; r++) v[r] = zero;
+            tr16(v);
+            int nl = mr - h < 16 ? mr - h : 16;
+            for (int l = 0; l < nl; l++) {
+                int64_t i = h + l;
+                __m512 x = _mm512_add_ps(v[l], _mm512_set1_ps(g->bias_m ? g->bias_m[m0 + i] : 0.0f));
+                if (r0) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(keep, r0 + i * g->ldr));
+                if (g->act == AIECG__ACT_RELU) {
+                    __mmask16 neg = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+                    x = _mm512_mask_blend_ps(tail, _mm512_max_ps(x, zero), _mm512_mask_mov_ps(x, neg, zero));
+                }
+                _mm512_mask_storeu_ps(c0 + i * g->ldc, keep, x);
+            }
+        }
+    }
+}
+
 TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
     if (g->k == 0) {
@@ -288,6 +354,8 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     _Alignas(64) float tile[WT_TB][WT_NR][NR];
     int64_t tj[WT_TB], toff[WT_TB];
     int tn[WT_TB];
+    /* what epilogue() vectorises is applied in the transposed store instead of a second pass over C */
+    int fused = (g->act == AIECG__ACT_NONE || g->act == AIECG__ACT_RELU) && !g->bias_n;
     for (int64_t j = cb; j < ce;) {
         int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
         for (int64_t m0 = 0; m0 < g->m; m0 += NR) {
@@ -316,10 +384,13 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
             }
             /* transposed store of the raw sums: lane l of row r is C[m0 + l][j + r] */
             int mr = (int)AIECG__MIN((int64_t)NR, g->m - m0);
-            aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, NR);
+            if (fused)
+                wt_store_fused(g, m0, mr, nt, tj, tn, (const float(*)[WT_NR][NR])tile, cb, ce);
+            else
+                aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, NR);
         }
     }
-    epilogue(g, cb, ce);
+    if (!fused) epilogue(g, cb, ce);
 }
 
 #endif
