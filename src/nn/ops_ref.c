@@ -495,9 +495,12 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             int64_t nfold = conv_fold(&geo) ? geo.n : 1;   /* batch items folded into GEMM columns */
             float *xp = x->scratch;                          /* [nfold][s][cig][pl] */
             const float **brow = (const float **)(void *)(xp + nfold * bseg + 16);
+            /* a 1x1, stride-1, unpadded conv reads its B rows straight from the input: no copy to make */
+            int direct = s == 1 && geo.kw == 1 && geo.pw == 0 && geo.ow == geo.iw;
+            if (direct) bseg = geo.cin * geo.iw;
             for (int64_t b0 = 0; b0 < geo.n; b0 += nfold)
                 for (int64_t gr = 0; gr < geo.group; gr++) {
-                    for (int64_t bi = 0; bi < nfold; bi++) {
+                    for (int64_t bi = 0; bi < nfold && !direct; bi++) {
                         const float *xin = (const float *)px + ((b0 + bi) * geo.cin + gr * cig) * geo.iw;
                         /* zero-padded, de-interleaved by stride phase: B row (ci,k) is contiguous */
                         for (int64_t ph = 0; ph < s; ph++) {
@@ -521,7 +524,11 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
                             }
                         }
                     }
-                    for (int64_t k = 0; k < geo.kw; k++) { /* one division per tap, not per (channel, tap) */
+                    if (direct) {
+                        const float *xin = (const float *)px + (b0 * geo.cin + gr * cig) * geo.iw;
+                        for (int64_t ci = 0; ci < cig; ci++) brow[ci] = xin + ci * geo.iw;
+                    }
+                    for (int64_t k = 0; k < geo.kw && !direct; k++) { /* one division per tap, not per (channel, tap) */
                         int64_t off = k * d;
                         const float *base = xp + (off % s) * cig * rs + off / s;
                         for (int64_t ci = 0; ci < cig; ci++) brow[ci * geo.kw + k] = base + ci * rs;
