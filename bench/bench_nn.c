@@ -9,7 +9,7 @@
  * Never part of the test verdict.
  *
  * usage: bench_nn MODEL [--batch N[,N...]] [--length L] [--repeat N] [--threads N] [--generic]
- *                       [--layers] [--peak-only] [--json] [--budget BYTES] [--sessions N]
+ *                       [--layers] [--all-layers] [--peak-only] [--json] [--budget BYTES] [--sessions N]
  * --sessions N: after the timing, N sessions of the model at the first batch size are created and run once
  * each; prints the RSS growth for all of them (packed conv weights are per model, so they count once).
  */
@@ -120,7 +120,7 @@ static int cmp_d(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     const char *path = NULL;
-    int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0, nsess = 0;
+    int batches[8] = {1, 16}, nb = 2, repeat = 10, threads = 1, generic = 0, layers = 0, json = 0, nsess = 0, all = 0;
     int64_t length = 0;
     size_t budget = 0; /* sub-batch working-set budget in bytes (0: the library default) */
     for (int i = 1; i < argc; i++) {
@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) budget = (size_t)atoll(argv[++i]);
         else if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc) nsess = atoi(argv[++i]);
         else if (strcmp(argv[i], "--layers") == 0) layers = 1;
+        else if (strcmp(argv[i], "--all-layers") == 0) layers = all = 1;
         else if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--peak-only") == 0) {
             printf("fma_peak_gflops %.1f (widest FMA the fast path uses)\n", peak_for_machine(0));
@@ -144,7 +145,7 @@ int main(int argc, char **argv) {
         } else path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--json] [--budget BYTES] [--sessions N]\n");
+        fprintf(stderr, "usage: bench_nn MODEL [--batch 1,16] [--length L] [--repeat N] [--threads N] [--generic] [--layers] [--all-layers] [--json] [--budget BYTES] [--sessions N]\n");
         return 2;
     }
     double peak = peak_for_machine(generic);
@@ -241,7 +242,7 @@ int main(int argc, char **argv) {
             for (int i = 0; i < m->g.nn; i++) {
                 double f = aiecg__nn_node_flops(&m->g, &m->g.n[i], sh);
                 double ts = prof[i] / repeat;
-                if (f > 0.02 * flops || ts > 0.03 * tot / repeat) {
+                if (all || f > 0.02 * flops || ts > 0.03 * tot / repeat) {
                     /* input -> output shape (per record dims after the batch) and, for convs, the kernel */
                     const aiecg__nn_node *nd_ = &m->g.n[i];
                     const aiecg__nn_shape *xs = &sh[nd_->in[0]], *ys = &sh[nd_->out[0]];

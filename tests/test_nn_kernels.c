@@ -107,14 +107,16 @@ static void test_gemm_wt(void) {
     const char *kname = "neon";
 #endif
     /* M: partial 16-channel halves and 32-row panels; S: tails of the 6- and 12-sample tiles */
-    int ms[] = {1, 7, 16, 17, 32, 33, 70}, ks[] = {1, 5, 256, 300, 600}, segs[] = {1, 5, 7, 12, 13, 40};
+    /* K = 4500: weights of more than 1 MiB per 32-row panel group, so the AVX-512 kernel's L2 blocking splits M */
+    int ms[] = {1, 7, 16, 17, 32, 33, 70}, ks[] = {1, 5, 256, 300, 600, 4500}, segs[] = {1, 5, 7, 12, 13, 40};
     int nsegs[] = {1, 2, 3};
     int ncase = 0;
     for (size_t a = 0; a < 7; a++)
-        for (size_t c = 0; c < 5; c++)
+        for (size_t c = 0; c < 6; c++)
             for (size_t sg = 0; sg < 6; sg++)
                 for (size_t q = 0; q < 3; q++) {
                     int64_t M = ms[a], K = ks[c], S = segs[sg], Q = nsegs[q], N = S * Q, bseg = S + 3;
+                    if (K > 600 && (M < 33 || S < 12)) continue;
                     float *A = malloc((size_t)(M * K) * 4), *B = malloc((size_t)(K * Q * bseg) * 4);
                     const float **rows = malloc((size_t)K * sizeof *rows);
                     float *W = aiecg__aligned_alloc((size_t)((M + 31) / 32 * 32 * K) * 4);
@@ -147,7 +149,8 @@ static void test_gemm_wt(void) {
                         g.c = C2;
                         wt(&g, W);
                         double md = rel_diff(C0, C2, nc);
-                        if (!(md < 3e-5) || memcmp(C1, C2, nc * 4) != 0) { /* K = 600 float sums */
+                        /* float sums of K = 600 / 4500 products against the reference's double-free order */
+                        if (!(md < (K > 600 ? 1e-4 : 3e-5)) || memcmp(C1, C2, nc * 4) != 0) {
                             printf("wt gemm %s M=%lld K=%lld seg=%lld x %lld act=%d: rel diff %g, bits %s\n",
                                    kname, (long long)M,
                                    (long long)K, (long long)S, (long long)Q, act, md,
