@@ -238,6 +238,7 @@ TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int6
     const __m512 z = _mm512_setzero_ps();
     __m512 a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z, e0 = z, e1 = z, f0 = z, f1 = z;
     __m512 g0 = z, g1 = z, h0 = z, h1 = z, i0 = z, i1 = z, j0 = z, j1 = z, k0 = z, k1 = z, l0 = z, l1 = z;
+#pragma GCC unroll 2
     for (int64_t p = 0; p < kc; p++) {
         const __m512 w0 = _mm512_load_ps(wq + p * NR), w1 = _mm512_load_ps(wq + p * NR + 16);
         const float *x = bq[p0 + p] + boff;
@@ -337,6 +338,29 @@ TGT static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, in
     }
 }
 
+/* wt_tile for a last panel of at most 16 channels (Ribeiro's 196 = 6 x 32 + 4): one weight vector per tap,
+ * half the FMAs; each element's FMA chain is wt_tile's, so the same bits. Writes lanes 0-15 of the tile. */
+TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, int64_t kc, const float *wq,
+                                                                const float *const *bq, int64_t boff, int64_t p0,
+                                                                int first, float (*tile)[NR]) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 a0 = z, b0 = z, c0 = z, d0 = z, e0 = z, f0 = z, g0 = z, h0 = z, i0 = z, j0 = z, k0 = z, l0 = z;
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 w0 = _mm512_load_ps(wq + p * NR);
+        const float *x = bq[p0 + p] + boff;
+#define WT_ROW(r, u0)                                                                                          \
+        if (nr > r) u0 = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), w0, u0);
+        WT_ROW(0, a0) WT_ROW(1, b0) WT_ROW(2, c0) WT_ROW(3, d0) WT_ROW(4, e0) WT_ROW(5, f0) WT_ROW(6, g0)
+        WT_ROW(7, h0) WT_ROW(8, i0) WT_ROW(9, j0) WT_ROW(10, k0) WT_ROW(11, l0)
+#undef WT_ROW
+    }
+#define WT_PUT(r, u0)                                                                                          \
+    if (nr > r) _mm512_store_ps(tile[r], first ? u0 : _mm512_add_ps(_mm512_load_ps(tile[r]), u0));
+    WT_PUT(0, a0) WT_PUT(1, b0) WT_PUT(2, c0) WT_PUT(3, d0) WT_PUT(4, e0) WT_PUT(5, f0) WT_PUT(6, g0)
+    WT_PUT(7, h0) WT_PUT(8, i0) WT_PUT(9, j0) WT_PUT(10, k0) WT_PUT(11, l0)
+#undef WT_PUT
+}
+
 TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
     if (g->k == 0) {
@@ -372,6 +396,23 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
                 for (int u = 0; u < nt; u++) {
                     int64_t boff = toff[u];
                     int first = p0 == 0;
+                    if (g->m - m0 <= 16) {
+                        switch (tn[u]) {
+                        case 12: wt_tile16(12, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 11: wt_tile16(11, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 10: wt_tile16(10, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 9: wt_tile16(9, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 8: wt_tile16(8, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 7: wt_tile16(7, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 6: wt_tile16(6, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 5: wt_tile16(5, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 4: wt_tile16(4, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 3: wt_tile16(3, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        case 2: wt_tile16(2, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        default: wt_tile16(1, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        }
+                        continue;
+                    }
                     switch (tn[u]) {
                     case 12: wt_tile(12, kc, wb, bq, boff, p0, first, tile[u]); break;
                     case 11: wt_tile(11, kc, wb, bq, boff, p0, first, tile[u]); break;
