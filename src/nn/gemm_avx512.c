@@ -232,7 +232,7 @@ TGT void aiecg__gemm_avx512(const aiecg__gemm_args *g) {
 #define WT_NR 12 /* output samples per tile (rows of C^T) */
 #define WT_TB 8  /* tiles per column block */
 
-TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, const int xs, int64_t kc, const float *wq,
                                                               const float *const *bq, int64_t boff, int64_t p0,
                                                               int first, float (*tile)[NR]) {
     const __m512 z = _mm512_setzero_ps();
@@ -247,7 +247,7 @@ TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, int6
         __m512 v;
 #define WT_ROW(r, u0, u1)                                                                                      \
         if (nr > r) {                                                                                          \
-            v = _mm512_set1_ps(x[r]);                                                                          \
+            v = _mm512_set1_ps(x[r * xs]);                                                                     \
             u0 = _mm512_fmadd_ps(v, w0, u0);                                                                   \
             u1 = _mm512_fmadd_ps(v, w1, u1);                                                                   \
         }
@@ -340,7 +340,7 @@ TGT static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, in
 
 /* wt_tile for a last panel of at most 16 channels (Ribeiro's 196 = 6 x 32 + 4): one weight vector per tap,
  * half the FMAs; each element's FMA chain is wt_tile's, so the same bits. Writes lanes 0-15 of the tile. */
-TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, int64_t kc, const float *wq,
+TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, const int xs, int64_t kc, const float *wq,
                                                                 const float *const *bq, int64_t boff, int64_t p0,
                                                                 int first, float (*tile)[NR]) {
     const __m512 z = _mm512_setzero_ps();
@@ -349,7 +349,7 @@ TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, in
         const __m512 w0 = _mm512_load_ps(wq + p * NR);
         const float *x = bq[p0 + p] + boff;
 #define WT_ROW(r, u0)                                                                                          \
-        if (nr > r) u0 = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), w0, u0);
+        if (nr > r) u0 = _mm512_fmadd_ps(_mm512_set1_ps(x[r * xs]), w0, u0);
         WT_ROW(0, a0) WT_ROW(1, b0) WT_ROW(2, c0) WT_ROW(3, d0) WT_ROW(4, e0) WT_ROW(5, f0) WT_ROW(6, g0)
         WT_ROW(7, h0) WT_ROW(8, i0) WT_ROW(9, j0) WT_ROW(10, k0) WT_ROW(11, l0)
 #undef WT_ROW
@@ -360,6 +360,34 @@ TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, in
     WT_PUT(7, h0) WT_PUT(8, i0) WT_PUT(9, j0) WT_PUT(10, k0) WT_PUT(11, l0)
 #undef WT_PUT
 }
+
+/* fn(nr, xs, ...) with nr (samples in the tile) and xs (B column stride: 1, 2 or 4) as constants, so each
+ * instance keeps its tile in registers and its broadcasts at fixed offsets */
+#define WT_NR_CASES(fn, X, nr, ...)                                                                            \
+    switch (nr) {                                                                                              \
+    case 12: fn(12, X, __VA_ARGS__); break;                                                                    \
+    case 11: fn(11, X, __VA_ARGS__); break;                                                                    \
+    case 10: fn(10, X, __VA_ARGS__); break;                                                                    \
+    case 9: fn(9, X, __VA_ARGS__); break;                                                                      \
+    case 8: fn(8, X, __VA_ARGS__); break;                                                                      \
+    case 7: fn(7, X, __VA_ARGS__); break;                                                                      \
+    case 6: fn(6, X, __VA_ARGS__); break;                                                                      \
+    case 5: fn(5, X, __VA_ARGS__); break;                                                                      \
+    case 4: fn(4, X, __VA_ARGS__); break;                                                                      \
+    case 3: fn(3, X, __VA_ARGS__); break;                                                                      \
+    case 2: fn(2, X, __VA_ARGS__); break;                                                                      \
+    default: fn(1, X, __VA_ARGS__); break;                                                                     \
+    }
+#define WT_DISPATCH(fn, xs, nr, ...)                                                                           \
+    do {                                                                                                       \
+        if ((xs) == 4) {                                                                                       \
+            WT_NR_CASES(fn, 4, nr, __VA_ARGS__)                                                                \
+        } else if ((xs) == 2) {                                                                                \
+            WT_NR_CASES(fn, 2, nr, __VA_ARGS__)                                                                \
+        } else {                                                                                               \
+            WT_NR_CASES(fn, 1, nr, __VA_ARGS__)                                                                \
+        }                                                                                                      \
+    } while (0)
 
 TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     int64_t cb = g->col_begin, ce = g->col_end > 0 ? g->col_end : g->n;
@@ -380,6 +408,8 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     int tn[WT_TB];
     /* what epilogue() vectorises is applied in the transposed store instead of a second pass over C */
     int fused = (g->act == AIECG__ACT_NONE || g->act == AIECG__ACT_RELU) && !g->bias_n;
+    int xs = g->bstride == 2 || g->bstride == 4 ? (int)g->bstride : 1;
+    int64_t sl = aiecg__gemm_seglen(g);
     /* L2 blocking: groups of panels whose weights fit in 1 MiB run over all column blocks before the next
      * group, so a layer with more weights than L2 (Ribeiro's later blocks: 2-7 MB) re-reads them from L2, not
      * from L3, once per column block (Ribeiro 2-3 % faster in interleaved runs; same sums, other order) */
@@ -388,6 +418,11 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     for (int64_t mg = 0; mg < g->m; mg += gm)
     for (int64_t j = cb; j < ce;) {
         int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
+        if (xs > 1) /* strided B rows (a strided conv read in place): column t of segment q is t * xs into it */
+            for (int u = 0; u < nt; u++) {
+                int64_t q = tj[u] / sl;
+                toff[u] = q * g->b_seg + (tj[u] - q * sl) * xs;
+            }
         for (int64_t m0 = mg; m0 < g->m && m0 < mg + gm; m0 += NR) {
             const float *wq = wp + m0 * g->k;
             for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
@@ -397,35 +432,9 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
                     int64_t boff = toff[u];
                     int first = p0 == 0;
                     if (g->m - m0 <= 16) {
-                        switch (tn[u]) {
-                        case 12: wt_tile16(12, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 11: wt_tile16(11, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 10: wt_tile16(10, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 9: wt_tile16(9, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 8: wt_tile16(8, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 7: wt_tile16(7, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 6: wt_tile16(6, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 5: wt_tile16(5, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 4: wt_tile16(4, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 3: wt_tile16(3, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        case 2: wt_tile16(2, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        default: wt_tile16(1, kc, wb, bq, boff, p0, first, tile[u]); break;
-                        }
-                        continue;
-                    }
-                    switch (tn[u]) {
-                    case 12: wt_tile(12, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 11: wt_tile(11, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 10: wt_tile(10, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 9: wt_tile(9, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 8: wt_tile(8, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 7: wt_tile(7, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 6: wt_tile(6, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 5: wt_tile(5, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 4: wt_tile(4, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 3: wt_tile(3, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    case 2: wt_tile(2, kc, wb, bq, boff, p0, first, tile[u]); break;
-                    default: wt_tile(1, kc, wb, bq, boff, p0, first, tile[u]); break;
+                        WT_DISPATCH(wt_tile16, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u]);
+                    } else {
+                        WT_DISPATCH(wt_tile, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u]);
                     }
                 }
             }
