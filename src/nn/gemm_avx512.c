@@ -234,7 +234,7 @@ TGT void aiecg__gemm_avx512(const aiecg__gemm_args *g) {
 
 TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, const int xs, int64_t kc, const float *wq,
                                                               const float *const *bq, int64_t boff, int64_t p0,
-                                                              int first, float (*tile)[NR]) {
+                                                              int first, float (*tile)[NR], const float *pfw) {
     const __m512 z = _mm512_setzero_ps();
     __m512 a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z, e0 = z, e1 = z, f0 = z, f1 = z;
     __m512 g0 = z, g1 = z, h0 = z, h1 = z, i0 = z, i1 = z, j0 = z, j1 = z, k0 = z, k1 = z, l0 = z, l1 = z;
@@ -244,6 +244,10 @@ TGT static inline __attribute__((always_inline)) void wt_tile(const int nr, cons
         const float *x = bq[p0 + p] + boff;
         /* the sample rows of tap p + 8 (a new cache line per tap on 1x1 convs) */
         if (p + 8 < kc) _mm_prefetch((const char *)(bq[p0 + p + 8] + boff), _MM_HINT_T0);
+        if (pfw) { /* the next weight block, two lines per tap, while this tile computes (see the driver) */
+            _mm_prefetch((const char *)(pfw + p * NR), _MM_HINT_T1);
+            _mm_prefetch((const char *)(pfw + p * NR + 16), _MM_HINT_T1);
+        }
         __m512 v;
 #define WT_ROW(r, u0, u1)                                                                                      \
         if (nr > r) {                                                                                          \
@@ -342,12 +346,13 @@ TGT static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, in
  * half the FMAs; each element's FMA chain is wt_tile's, so the same bits. Writes lanes 0-15 of the tile. */
 TGT static inline __attribute__((always_inline)) void wt_tile16(const int nr, const int xs, int64_t kc, const float *wq,
                                                                 const float *const *bq, int64_t boff, int64_t p0,
-                                                                int first, float (*tile)[NR]) {
+                                                                int first, float (*tile)[NR], const float *pfw) {
     const __m512 z = _mm512_setzero_ps();
     __m512 a0 = z, b0 = z, c0 = z, d0 = z, e0 = z, f0 = z, g0 = z, h0 = z, i0 = z, j0 = z, k0 = z, l0 = z;
     for (int64_t p = 0; p < kc; p++) {
         const __m512 w0 = _mm512_load_ps(wq + p * NR);
         const float *x = bq[p0 + p] + boff;
+        if (pfw) _mm_prefetch((const char *)(pfw + p * NR), _MM_HINT_T1);
 #define WT_ROW(r, u0)                                                                                          \
         if (nr > r) u0 = _mm512_fmadd_ps(_mm512_set1_ps(x[r * xs]), w0, u0);
         WT_ROW(0, a0) WT_ROW(1, b0) WT_ROW(2, c0) WT_ROW(3, d0) WT_ROW(4, e0) WT_ROW(5, f0) WT_ROW(6, g0)
@@ -431,10 +436,14 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
                 for (int u = 0; u < nt; u++) {
                     int64_t boff = toff[u];
                     int first = p0 == 0;
+                    /* the last tile of the block prefetches the next weight block into L2 (contiguous in the
+                     * packed panels): at batch 1 the layers with more weights than L2 read them once per record
+                     * from L3 or memory, streaming; prefetching past the panels is harmless */
+                    const float *pfw = u == nt - 1 ? wb + kc * NR : NULL;
                     if (g->m - m0 <= 16) {
-                        WT_DISPATCH(wt_tile16, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u]);
+                        WT_DISPATCH(wt_tile16, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u], pfw);
                     } else {
-                        WT_DISPATCH(wt_tile, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u]);
+                        WT_DISPATCH(wt_tile, xs, tn[u], kc, wb, bq, boff, p0, first, tile[u], pfw);
                     }
                 }
             }
