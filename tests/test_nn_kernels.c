@@ -294,6 +294,56 @@ static void test_conv_variants(void) {
     CHECK(ncase > 200);
 }
 
+/*
+ * Long convs by overlap-save DFT blocks (conv_fft.c): against the reference conv (generic path, direct sums)
+ * within float rounding; the same bits for 1 and 3 threads and, on x86 with AVX-512, with AVX-512 masked
+ * (the AVX2 GEMMs), since every stage is a GEMM of the path or plain C without contraction. Shapes: taps
+ * 9 / 17 / 33, channel counts not multiples of 16, lengths that leave a short last block, asymmetric
+ * padding (pad, pad + 1), bias, residual + ReLU, a batch of 2.
+ */
+static void test_conv_fft(void) {
+    struct { int64_t cin, cout, k, p, len; int act, res; } cs[] = {
+        {32, 32, 9, 4, 520, 0, 0}, {40, 33, 17, 8, 700, AIECG__ACT_RELU, 1}, {33, 70, 33, 16, 1031, AIECG__ACT_RELU, 0},
+        {64, 48, 17, 0, 600, AIECG__ACT_LEAKY_RELU, 1},
+    };
+    uint32_t f = aiecg_cpu_features();
+    int ncase = 0;
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        aiecg_model *m = conv_model(cs[c].cin, cs[c].cout, cs[c].k, 1, 1, cs[c].p, 1, cs[c].act, cs[c].res, cs[c].len);
+        int64_t xd[3] = {2, cs[c].cin, cs[c].len}, yd[8];
+        size_t nx = (size_t)(2 * cs[c].cin * cs[c].len), cap = (size_t)(2 * cs[c].cout * (cs[c].len + 64));
+        float *x = malloc(nx * 4), *y0 = calloc(cap, 4), *y1 = calloc(cap, 4), *y3 = calloc(cap, 4), *y2 = calloc(cap, 4);
+        for (size_t i = 0; i < nx; i++) x[i] = frand();
+        run_conv(m, 1, 1, x, xd, y0, cap, yd);
+        run_conv(m, 0, 1, x, xd, y1, cap, yd);
+        run_conv(m, 0, 3, x, xd, y3, cap, yd);
+        size_t ny = (size_t)(yd[0] * yd[1] * yd[2]);
+        CHECK(yd[2] >= 512); /* the DFT path's length rule */
+        double md = rel_diff(y0, y1, ny);
+        printf("conv by DFT %lldx%lld->%lld k%lld: rel diff to the direct sums %.2g\n", (long long)cs[c].cin,
+               (long long)cs[c].len, (long long)cs[c].cout, (long long)cs[c].k, md);
+        CHECK(md < 5e-5); /* direct: ~1e-6; 64-point DFT stages in float: up to ~2e-5 of the output range */
+        CHECK(memcmp(y1, y3, ny * 4) == 0);
+        if ((f & AIECG_CPU_AVX512F) && (f & AIECG_CPU_AVX2) && (f & AIECG_CPU_FMA)) {
+            aiecg_session_options o = aiecg_session_options_default();
+            o.max_batch = 2;
+            o.max_length = cs[c].len;
+            o.cpu_features = f & ~(uint32_t)AIECG_CPU_AVX512F;
+            aiecg_session *s = NULL;
+            aiecg_error err;
+            int nd = 0;
+            CHECK_OK(aiecg_session_new(m, &o, &s, &err), &err);
+            if (s) CHECK_OK(aiecg_session_run(s, x, xd, 3, y2, cap, yd, &nd, &err), &err);
+            aiecg_session_free(s);
+            CHECK(memcmp(y1, y2, ny * 4) == 0);
+        }
+        ncase++;
+        free(x); free(y0); free(y1); free(y3); free(y2);
+        aiecg_model_free(m);
+    }
+    CHECK(ncase == 4);
+}
+
 /* One MaxPool / AveragePool node as a model. */
 static aiecg_model *pool_model(int op, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe, int ceil_mode,
                                int include_pad) {
@@ -715,6 +765,7 @@ int main(void) {
     RUN(test_seed_loads);
     RUN(test_gemm_variants);
     RUN(test_gemm_wt);
+    RUN(test_conv_fft);
     RUN(test_conv_variants);
     RUN(test_pool_variants);
     RUN(test_sub_batch);

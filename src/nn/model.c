@@ -40,6 +40,7 @@ static void wt_cache_free(aiecg__wt_cache *c) {
     if (!c) return;
     aiecg__aligned_free(c->buf);
     aiecg__free(c->node);
+    aiecg__free(c->fft);
     aiecg__free(c);
 }
 
@@ -50,12 +51,15 @@ const aiecg__wt_cache *aiecg__nn_model_wt(const aiecg_model *cm) {
     if (c) return c;
     const aiecg__nn_graph *g = &m->g;
     size_t tot = 0;
-    for (int i = 0; i < g->nn; i++) tot += (aiecg__nn_conv_wt_model_floats(g, &g->n[i]) + 15) & ~(size_t)15;
+    for (int i = 0; i < g->nn; i++)
+        tot += ((aiecg__nn_conv_wt_model_floats(g, &g->n[i]) + 15) & ~(size_t)15) +
+               ((aiecg__conv_fft_model_floats(g, &g->n[i]) + 15) & ~(size_t)15);
     c = aiecg__calloc(1, sizeof *c);
     if (!c) return NULL;
     c->node = aiecg__calloc((size_t)g->nn + 1, sizeof *c->node);
+    c->fft = aiecg__calloc((size_t)g->nn + 1, sizeof *c->fft);
     c->buf = aiecg__aligned_alloc((tot ? tot : 16) * sizeof(float));
-    if (!c->node || !c->buf) {
+    if (!c->node || !c->fft || !c->buf) {
         wt_cache_free(c);
         return NULL;
     }
@@ -63,10 +67,17 @@ const aiecg__wt_cache *aiecg__nn_model_wt(const aiecg_model *cm) {
     size_t wo = 0;
     for (int i = 0; i < g->nn; i++) {
         size_t f = aiecg__nn_conv_wt_model_floats(g, &g->n[i]);
-        if (!f) continue;
-        aiecg__nn_conv_wt_pack(g, &g->n[i], c->buf + wo);
-        c->node[i] = c->buf + wo;
-        wo += (f + 15) & ~(size_t)15;
+        if (f) {
+            aiecg__nn_conv_wt_pack(g, &g->n[i], c->buf + wo);
+            c->node[i] = c->buf + wo;
+            wo += (f + 15) & ~(size_t)15;
+        }
+        size_t ff = aiecg__conv_fft_model_floats(g, &g->n[i]);
+        if (ff) { /* the DFT form of a long conv (conv_fft.c), next to its direct panels */
+            aiecg__conv_fft_pack(g, &g->n[i], c->buf + wo);
+            c->fft[i] = c->buf + wo;
+            wo += (ff + 15) & ~(size_t)15;
+        }
     }
     /* two sessions created at once may both pack: the first to publish wins, the other frees its copy */
     aiecg__wt_cache *expected = NULL;

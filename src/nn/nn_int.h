@@ -219,6 +219,7 @@ typedef struct aiecg__nn_graph {
 typedef struct aiecg__wt_cache {
     float *buf;
     const float **node;                /* per node: its panels in buf, or NULL */
+    const float **fft;                 /* per node: its DFT matrices and transformed weights (conv_fft.c), or NULL */
     size_t floats;
 } aiecg__wt_cache;
 
@@ -315,6 +316,7 @@ typedef struct aiecg__nn_exec {
     int fast;                          /* 1: SIMD kernels (gemm-based conv) */
     uint32_t features;
     const float *const *wpack;         /* per node: weights packed by aiecg__nn_conv_wt_pack, or NULL */
+    const float *const *wfft;          /* per node: aiecg__conv_fft_pack's block when the conv runs by DFT, or NULL */
 } aiecg__nn_exec;
 
 /* ops_rnn.c: LSTM / GRU / RNN nodes (dispatched from aiecg__nn_exec_node). */
@@ -325,6 +327,19 @@ size_t aiecg__nn_rnn_scratch(const aiecg__nn_node *n, const aiecg__nn_shape *sh,
 int aiecg__rnn_act_from_name(const char *s, size_t len);
 /* ONNX default alpha / beta of an RNN activation. */
 void aiecg__rnn_act_defaults(int act, float *alpha, float *beta);
+
+/* conv_fft.c: long 1-D convs by overlap-save DFT blocks of AIECG__FFT_N samples (three GEMM stages). */
+#define AIECG__FFT_N 64
+int aiecg__conv_fft_model_ok(const aiecg__nn_graph *g, const aiecg__nn_node *n); /* from the weights alone */
+size_t aiecg__conv_fft_model_floats(const aiecg__nn_graph *g, const aiecg__nn_node *n);
+void aiecg__conv_fft_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, float *dst);
+int aiecg__conv_fft_use(const aiecg__conv_geom *geo, int fast, uint32_t features); /* shape + CPU rule */
+size_t aiecg__conv_fft_scratch(const aiecg__conv_geom *geo);
+/* ops_ref.c: node n runs by DFT at these shapes on this path (conv_wt_geom + both rules above). */
+int aiecg__nn_conv_fft_at(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, int fast,
+                          uint32_t features);
+void aiecg__conv_fft_run(aiecg__nn_exec *x, const aiecg__conv_geom *geo, const float *px, const float *wf,
+                         const float *bias, const float *res, float *py, int act, float act_a, float act_b);
 
 /* Runs one node (shapes already inferred, outputs allocated). */
 aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aiecg_error *err);
@@ -446,5 +461,7 @@ void aiecg__nn_conv_wt_pack(const aiecg__nn_graph *g, const aiecg__nn_node *n, f
 
 /* ops_ref.c: runs a GEMM on the session's best kernel (threaded over column chunks). */
 void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga);
+/* The same on weights packed by aiecg__pack_wt (wp), with the wt kernel of the session's path. */
+void aiecg__nn_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp);
 
 #endif

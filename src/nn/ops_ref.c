@@ -460,6 +460,12 @@ size_t aiecg__nn_conv_wt_floats(const aiecg__nn_graph *g, const aiecg__nn_node *
 #endif
 }
 
+int aiecg__nn_conv_fft_at(const aiecg__nn_graph *g, const aiecg__nn_node *n, const aiecg__nn_shape *sh, int fast,
+                          uint32_t features) {
+    aiecg__conv_geom geo;
+    return conv_wt_geom(g, n, sh, &geo) && aiecg__conv_fft_model_ok(g, n) && aiecg__conv_fft_use(&geo, fast, features);
+}
+
 /*
  * The model-level half of conv_wt_geom, from the weight tensor alone (no
  * input shape): an ungrouped conv whose constant weights are [cout][cin][kw]
@@ -506,6 +512,8 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
         if (tr) {
             conv_transpose_ref(&geo, px, IN(1), IN(2), py);
             epilogue(py, ny, res, a->act, a->act_a, a->act_b);
+        } else if (x->wfft && x->wfft[n - x->g->n] && aiecg__conv_fft_use(&geo, x->fast, x->features)) {
+            aiecg__conv_fft_run(x, &geo, px, x->wfft[n - x->g->n], IN(2), res, py, a->act, a->act_a, a->act_b);
         } else if (x->fast && geo.kh == 1 && geo.ih == 1) {
             const float *w = IN(1), *b = IN(2);
             int64_t cig = geo.cin / geo.group, cog = geo.cout / geo.group;
@@ -1079,7 +1087,12 @@ size_t aiecg__nn_scratch_need(const aiecg__nn_graph *g, const aiecg__nn_node *n,
     int64_t bseg = AIECG__MAX(geo.sw * cig * conv_row_stride(&geo), cig * conv_strided_row(&geo));
     int64_t nfold = conv_fold(&geo) ? geo.n : 1;
     /* polyphase (or strided) copies + row pointer table (a pointer counted as 2 floats) */
-    return (size_t)(nfold * bseg + 16 + 2 * cig * geo.kw + 16);
+    size_t need = (size_t)(nfold * bseg + 16 + 2 * cig * geo.kw + 16);
+    if (aiecg__conv_fft_use(&geo, fast, AIECG_CPU_FMA | AIECG_CPU_AVX2 | AIECG_CPU_AVX512F | AIECG_CPU_NEON)) {
+        size_t f = aiecg__conv_fft_scratch(&geo); /* the shape rule alone: sized whether or not the CPU takes it */
+        if (f > need) need = f;
+    }
+    return need;
 }
 
 /* ---- threaded GEMM driver: tasks own disjoint column ranges of C ------ */
@@ -1141,3 +1154,4 @@ static void run_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const flo
 }
 
 void aiecg__nn_gemm(aiecg__nn_exec *x, const aiecg__gemm_args *ga) { run_gemm(x, ga); }
+void aiecg__nn_gemm_wt(aiecg__nn_exec *x, const aiecg__gemm_args *ga, const float *wp) { run_gemm_wt(x, ga, wp); }

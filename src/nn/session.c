@@ -45,6 +45,7 @@ struct aiecg_session {
     int64_t sub_batch; /* records per pass through the graph (batch-separable graphs), else max batch */
     size_t rec_bytes;  /* arena of one record (batch-separable graphs), else 0 */
     const float **wpack; /* per node: its panels in the model's shared aiecg__wt_cache, or NULL */
+    const float **wfft;  /* per node: its DFT block there (conv_fft.c), or NULL */
     size_t wpack_floats; /* floats of them this session reads (owned by the model) */
 };
 
@@ -190,6 +191,7 @@ void aiecg_session_free(aiecg_session *s) {
     aiecg__free(s->ival);
     aiecg__aligned_free(s->scratch);
     aiecg__free(s->wpack);
+    aiecg__free(s->wfft);
     aiecg_threadpool_free(s->own_pool);
     aiecg__free(s);
 }
@@ -538,11 +540,16 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
     if (wants) {
         const aiecg__wt_cache *wc = aiecg__nn_model_wt(m);
         s->wpack = aiecg__calloc((size_t)g->nn, sizeof *s->wpack);
-        if (!wc || !s->wpack) {
+        s->wfft = aiecg__calloc((size_t)g->nn, sizeof *s->wfft);
+        if (!wc || !s->wpack || !s->wfft) {
             st = aiecg__error_set(err, AIECG_ERR_NOMEM, "session: packed conv weights of the model");
             goto fail;
         }
         for (int i = 0; i < g->nn; i++) {
+            if (wc->fft[i] && aiecg__nn_conv_fft_at(g, &g->n[i], s->sh, s->fast, s->features)) {
+                s->wfft[i] = wc->fft[i];
+                s->wpack_floats += (aiecg__conv_fft_model_floats(g, &g->n[i]) + 15) & ~(size_t)15;
+            }
             size_t f = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features);
             /* the model packed from the weights alone: used only where both agree on the size */
             if (!f || !wc->node[i] || f != aiecg__nn_conv_wt_model_floats(g, &g->n[i])) continue;
@@ -601,6 +608,7 @@ static aiecg_status run_pass(aiecg_session *s, const float *input, const int64_t
     x.fast = s->fast;
     x.features = s->features;
     x.wpack = (const float *const *)s->wpack;
+    x.wfft = (const float *const *)s->wfft;
     aiecg_status st = AIECG_OK;
     for (int i = 0; i < g->nn; i++) {
         if (atomic_load(&s->cancel)) {
