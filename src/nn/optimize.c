@@ -267,6 +267,35 @@ static int fusable_producer(ctx *c, int t) {
     return p;
 }
 
+/*
+ * Moves node q (single output) and, first, those of its producers that run at or after p, to just above p,
+ * so that q's output exists when node p runs. A chain such as Pad -> AveragePool (xresnet's shortcut of a
+ * channel-preserving downsampling block) moves whole; nodes p..q-1 cannot read q's output (topological
+ * order), so the order stays valid. Returns the new index of the node that was at p, or -1 (nothing moved)
+ * when the chain is deeper than `depth` or a node on it has several outputs.
+ */
+static int hoist_above(ctx *c, int q, int p, int depth) {
+    aiecg__nn_graph *g = c->g;
+    if (depth <= 0 || g->n[q].nout != 1) return -1;
+    for (int k = 0; k < g->n[q].nin; k++) { /* a dry run: every producer on the chain must be movable */
+        int t = g->n[q].in[k], pr = t >= 0 ? c->producer[t] : -1;
+        if (pr >= p && (g->n[pr].nout != 1 || depth <= 1)) return -1;
+    }
+    for (int k = 0; k < g->n[q].nin; k++) {
+        int t = g->n[q].in[k], pr = t >= 0 ? c->producer[t] : -1;
+        if (pr < p) continue;
+        int np = hoist_above(c, pr, p, depth - 1);
+        if (np < 0) return -1;
+        p = np; /* pr went to p and p..pr-1 one down; q (after pr) keeps its index */
+        k = -1; /* producers changed: check the inputs again */
+    }
+    aiecg__nn_node tmp = g->n[q];
+    memmove(&g->n[p + 1], &g->n[p], (size_t)(q - p) * sizeof *g->n);
+    g->n[p] = tmp;
+    if (index_graph(c)) return -1;
+    return p + 1;
+}
+
 static aiecg_status fuse_residual(ctx *c, const aiecg__nn_shape *s1, const aiecg__nn_shape *s2) {
     aiecg__nn_graph *g = c->g;
     for (int i = 0; i < g->nn; i++) {
@@ -278,21 +307,12 @@ static aiecg_status fuse_residual(ctx *c, const aiecg__nn_shape *s1, const aiecg
             if (p < 0 || o < 0 || g->t[o].dtype != AIECG__DT_F32) continue;
             int po = c->producer[o];
             if (po > p) {
-                /* the other operand (a shortcut such as the AveragePool of the block input) is computed
-                   after the conv: hoist its single producer above the conv when that producer's own
-                   inputs already exist there; nodes p..po-1 cannot read its output (topological order) */
-                const aiecg__nn_node *on = &g->n[po];
-                int ok = on->nout == 1;
-                for (int k = 0; k < on->nin && ok; k++)
-                    if (on->in[k] >= 0 && c->producer[on->in[k]] >= p) ok = 0;
-                if (!ok) continue;
-                aiecg__nn_node tmp = g->n[po];
-                memmove(&g->n[p + 1], &g->n[p], (size_t)(po - p) * sizeof *g->n);
-                g->n[p] = tmp;
-                aiecg_status st = index_graph(c);
-                if (st) return st;
-                p++;
-                po = p - 1;
+                /* the other operand (a shortcut such as the AveragePool of the block input, or a Pad ->
+                   AveragePool chain) is computed after the conv: hoist it above the conv */
+                int np = hoist_above(c, po, p, 3);
+                if (np < 0) continue;
+                p = np;
+                po = c->producer[o];
             }
             if (po >= p) continue; /* the other operand must exist before the conv runs */
             if (s1[o].ndim != s1[t].ndim || memcmp(s1[o].d, s1[t].d, sizeof(int64_t) * (size_t)s1[t].ndim) ||
