@@ -4,7 +4,7 @@
  *     input shapes (batch 1 / 3, length 4096 / 1536) is static and becomes a
  *     constant; then every node whose inputs are all constant is evaluated
  *     with the reference kernels (constant folding);
- *  2. Identity and Dropout (inference) are removed;
+ *  2. Identity, Dropout (inference) and Pad by zero are removed;
  *  3. BatchNormalization following a Conv or Gemm is folded into its weights
  *     and bias (Ioffe & Szegedy 2015; the standard inference-time fold);
  *  4. a residual Add whose other operand already exists is fused into the
@@ -169,10 +169,22 @@ static aiecg_status fold_constants(aiecg__nn_graph *g, aiecg_error *err) {
 }
 
 /* ---- 2. Identity / Dropout ------------------------------------------- */
+/* A Pad whose constant pads are all zero (PyTorch's export of a ceil-mode AvgPool1d on an even length) copies
+ * its input: any mode, any fill value. */
+static int zero_pad(const aiecg__nn_graph *g, const aiecg__nn_node *n) {
+    if (n->op != AIECG__OP_PAD || n->nin < 2 || n->in[1] < 0) return 0;
+    const aiecg__nn_tensor *t = &g->t[n->in[1]];
+    if (!t->is_const || !t->data || t->dtype != AIECG__DT_I64) return 0;
+    int64_t cnt = aiecg__nn_numel(t->dims, t->ndim);
+    for (int64_t i = 0; i < cnt; i++)
+        if (((const int64_t *)t->data)[i] != 0) return 0;
+    return 1;
+}
+
 static void remove_identity(aiecg__nn_graph *g) {
     for (int i = 0; i < g->nn; i++) {
         aiecg__nn_node *n = &g->n[i];
-        if ((n->op != AIECG__OP_IDENTITY && n->op != AIECG__OP_DROPOUT) || n->out[0] < 0) continue;
+        if ((n->op != AIECG__OP_IDENTITY && n->op != AIECG__OP_DROPOUT && !zero_pad(g, n)) || n->out[0] < 0) continue;
         int src = n->in[0], y = n->out[0];
         if (y == g->output) {
             if (src == g->input || g->t[src].is_const) continue;
