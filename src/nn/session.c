@@ -536,7 +536,9 @@ aiecg_status aiecg__nn_session_new_budget(const aiecg_model *m, const aiecg_sess
         if (s->cap[i]) s->ptr[i] = s->arena + s->off[i];
     /* 1-D conv weights in the layout of the wt kernels: packed once per model, shared by its sessions */
     int wants = 0;
-    for (int i = 0; i < g->nn && !wants; i++) wants = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features) > 0;
+    for (int i = 0; i < g->nn && !wants; i++) /* the DFT blocks live in the same cache */
+        wants = aiecg__nn_conv_wt_floats(g, &g->n[i], s->sh, s->fast, s->features) > 0 ||
+                aiecg__nn_conv_fft_at(g, &g->n[i], s->sh, s->fast, s->features);
     if (wants) {
         const aiecg__wt_cache *wc = aiecg__nn_model_wt(m);
         s->wpack = aiecg__calloc((size_t)g->nn, sizeof *s->wpack);
