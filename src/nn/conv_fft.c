@@ -164,6 +164,21 @@ size_t aiecg__conv_fft_scratch(const aiecg__conv_geom *geo) {
     return (size_t)(r1 + ry + rt + 16);
 }
 
+/* C[m][n] = A[m][k] B[k][n], all row-major and contiguous, on the session's GEMM. */
+static void gemm_rows(aiecg__nn_exec *x, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *c) {
+    aiecg__gemm_args g = {0};
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a;
+    g.lda = k;
+    g.b = b;
+    g.ldb = n;
+    g.c = c;
+    g.ldc = n;
+    aiecg__nn_gemm(x, &g);
+}
+
 void aiecg__conv_fft_run(aiecg__nn_exec *x, const aiecg__conv_geom *geo, const float *px, const float *wf,
                          const float *bias, const float *res, float *py, int act, float act_a, float act_b) {
     int64_t cin = geo->cin, cout = geo->cout, kw = geo->kw, v = valid_len(kw), nb = nblocks(geo);
@@ -189,17 +204,7 @@ void aiecg__conv_fft_run(aiecg__nn_exec *x, const aiecg__conv_geom *geo, const f
                 }
             }
         }
-        aiecg__gemm_args g1 = {0};
-        g1.m = NQ;
-        g1.n = ncol;
-        g1.k = FN;
-        g1.a = d;
-        g1.lda = FN;
-        g1.b = bx;
-        g1.ldb = ncol;
-        g1.c = xq;
-        g1.ldc = ncol;
-        aiecg__nn_gemm(x, &g1);
+        gemm_rows(x, NQ, ncol, FN, d, bx, xq);
         /* per bin: [Yr; Yi] (2 cout x nb) = A_f [Xr; Xi] (2 cin x nb) */
         for (int64_t f = 0; f < NBIN; f++) {
             for (int64_t ci = 0; ci < cin; ci++) {
@@ -216,17 +221,7 @@ void aiecg__conv_fft_run(aiecg__nn_exec *x, const aiecg__conv_geom *geo, const f
             aiecg__nn_gemm_wt(x, &g2, af + f * PAD32(2 * cout) * 2 * cin);
         }
         /* T[n][co*nb + b]: rows q = 2f + re/im of Y are contiguous over (co, b) */
-        aiecg__gemm_args g3 = {0};
-        g3.m = v;
-        g3.n = ycol;
-        g3.k = NQ;
-        g3.a = dinv;
-        g3.lda = NQ;
-        g3.b = yq;
-        g3.ldb = ycol;
-        g3.c = tq;
-        g3.ldc = ycol;
-        aiecg__nn_gemm(x, &g3);
+        gemm_rows(x, v, ycol, NQ, dinv, yq, tq);
         /* y[co][b*V + r] = T[r][co*nb + b] + bias (+ residual), then the activation: rows of T read in order */
         for (int64_t co = 0; co < cout; co++) {
             float bv = bias ? bias[co] : 0.0f;
