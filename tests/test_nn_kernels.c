@@ -182,6 +182,82 @@ static void test_gemm_wt(void) {
 #endif
 }
 
+/*
+ * The AVX2 / NEON wt kernels apply bias, residual and ReLU in their transposed store; this checks that store
+ * against the packed GEMM's epilogue bit for bit where the two ReLU forms differ: NaN sums (a NaN in B) and NaN
+ * residuals, at every position of a row's range (the AVX2 epilogue's vector part uses max, its scalar tail a
+ * comparison), with column ranges that move that tail.
+ */
+static void test_gemm_wt16_nan(void) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    uint32_t f = aiecg_cpu_features();
+#if defined(__x86_64__)
+    if (!(f & AIECG_CPU_FMA) || !(f & AIECG_CPU_AVX2)) {
+        printf("no AVX2: wt store not tested here\n");
+        return;
+    }
+    aiecg__gemm_fn gemm = aiecg__gemm_avx2;
+    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_avx2_wt;
+#else
+    if (!(f & AIECG_CPU_NEON)) return;
+    aiecg__gemm_fn gemm = aiecg__gemm_neon;
+    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_neon_wt;
+#endif
+    int ms[] = {7, 33}, ks[] = {5, 300}, segs[] = {5, 13, 40}, nsegs[] = {1, 3};
+    int ncase = 0, nnan = 0;
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 2; c++)
+            for (int sg = 0; sg < 3; sg++)
+                for (int q = 0; q < 2; q++) {
+                    int64_t M = ms[a], K = ks[c], S = segs[sg], Q = nsegs[q], N = S * Q, bseg = S + 3;
+                    float *A = malloc((size_t)(M * K) * 4), *B = malloc((size_t)(K * Q * bseg) * 4);
+                    const float **rows = malloc((size_t)K * sizeof *rows);
+                    float *W = aiecg__aligned_alloc((size_t)((M + 31) / 32 * 32 * K) * 4);
+                    size_t nc = (size_t)(Q * M * S);
+                    float *C1 = malloc(nc * 4), *C2 = malloc(nc * 4), *R = malloc(nc * 4), *bias = malloc((size_t)M * 4);
+                    for (int64_t i = 0; i < M * K; i++) A[i] = frand();
+                    for (int64_t i = 0; i < K * Q * bseg; i++) B[i] = frand();
+                    /* NaN in tap 0 of about one column in five: every output of that column is NaN */
+                    for (int64_t i = 0; i < Q * bseg; i++)
+                        if (frand() > 0.6f) B[(i / bseg) * K * bseg + i % bseg] = NAN;
+                    for (int64_t p = 0; p < K; p++) rows[p] = B + p * bseg;
+                    for (size_t i = 0; i < nc; i++) R[i] = frand() > 0.8f ? NAN : frand();
+                    for (int64_t i = 0; i < M; i++) bias[i] = frand();
+                    aiecg__pack_wt(A, M, K, K, W);
+                    for (int act = 0; act < 3; act++) /* 0: bias; 1: bias + ReLU; 2: bias + residual + ReLU */
+                        for (int cr = 0; cr < 3; cr++) {
+                            aiecg__gemm_args g = {0};
+                            g.m = M; g.n = N; g.k = K;
+                            g.a = A; g.lda = K; g.brow = rows;
+                            g.seg = S; g.b_seg = K * bseg; g.c_seg = M * S; g.r_seg = M * S;
+                            g.ldc = S; g.ldr = S;
+                            g.bias_m = bias;
+                            g.res = act == 2 ? R : NULL;
+                            g.act = act ? AIECG__ACT_RELU : AIECG__ACT_NONE;
+                            g.col_begin = cr == 0 ? 0 : cr == 1 ? N / 3 : 1;
+                            g.col_end = cr == 0 ? 0 : cr == 1 ? N - N / 4 : N - 1;
+                            if (g.col_end != 0 && g.col_end <= g.col_begin) continue;
+                            for (size_t i = 0; i < nc; i++) C1[i] = C2[i] = -7.0f;
+                            g.c = C1;
+                            gemm(&g);
+                            g.c = C2;
+                            wt(&g, W);
+                            for (size_t i = 0; i < nc; i++) nnan += isnan(C1[i]);
+                            if (memcmp(C1, C2, nc * 4) != 0) {
+                                printf("wt store NaN M=%lld K=%lld seg=%lld x %lld act=%d cols %lld..%lld: bits differ\n",
+                                       (long long)M, (long long)K, (long long)S, (long long)Q, act,
+                                       (long long)g.col_begin, (long long)g.col_end);
+                                CHECK(0);
+                            }
+                            ncase++;
+                        }
+                    free(A); free(B); free(rows); aiecg__aligned_free(W); free(C1); free(C2); free(R); free(bias);
+                }
+    CHECK(nnan > 0);
+    printf("wt store with NaN: %d cases, %d NaN outputs\n", ncase, nnan);
+#endif
+}
+
 /* One Conv node (+ optional residual input as a constant) as a model. */
 static aiecg_model *conv_model(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t dil, int64_t pad,
                                int group, int act, int residual, int64_t len) {
@@ -765,6 +841,7 @@ int main(void) {
     RUN(test_seed_loads);
     RUN(test_gemm_variants);
     RUN(test_gemm_wt);
+    RUN(test_gemm_wt16_nan);
     RUN(test_conv_fft);
     RUN(test_conv_variants);
     RUN(test_pool_variants);

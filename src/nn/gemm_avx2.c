@@ -274,6 +274,69 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
 #undef WT_PUT
 }
 
+/* 8x8 transpose: on return r[c] holds column c of the input rows (r[i] lane c -> r[c] lane i). */
+static inline __attribute__((always_inline)) void tr8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);     /* per 128-bit lane: a0 b0 a1 b1 | a4 b4 a5 b5 */
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]); /* a2 b2 a3 b3 | a6 b6 a7 b7 */
+    }
+    for (int i = 0; i < 8; i += 4) { /* rows i..i+3 of columns (c, c + 4) in the two 128-bit lanes */
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[c + 4] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+}
+
+/*
+ * aiecg__wt_store followed by epilogue(), in registers (the twin of gemm_avx512.c's wt_store_fused): each
+ * 6-sample x 8-channel piece of a tile is transposed (tr8, two zero rows) and written as 8 masked rows of C with
+ * bias, residual and ReLU applied on the way. Same operations per element as epilogue(): the bias added even
+ * when there is none (+0.0f, which turns -0 into +0), and ReLU by max where epilogue() vectorises but by
+ * comparison in what it treats as its scalar tail (the last (n % 8) columns of each row's range in a segment;
+ * max and comparison differ on NaN and -0), so the bits are those of the raw store + epilogue pass. Only for
+ * what epilogue() vectorises (no column bias; no activation or ReLU).
+ */
+static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj, const int *tn,
+                           const float (*tile)[WT_NR][WT_PANEL], int64_t cb, int64_t ce) {
+    int64_t s = aiecg__gemm_seglen(g);
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int u = 0; u < nt; u++) {
+        __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(tn[u]), lane); /* lanes r < tn[u] */
+        /* epilogue() walks each row over [max(cb, segment start), min(ce, segment end)) in 8s; the rest of that
+         * range is its scalar tail */
+        int64_t q = tj[u] / s, rb = AIECG__MAX(cb, q * s), re = AIECG__MIN(ce, (q + 1) * s);
+        int64_t tail0 = re - (re - rb) % 8, d = AIECG__MAX(tj[u] - tail0, (int64_t)-8); /* lane r: tj + r >= tail0 */
+        __m256 tail = _mm256_castsi256_ps(
+            _mm256_cmpgt_epi32(_mm256_add_epi32(_mm256_set1_epi32((int)d), lane), _mm256_set1_epi32(-1)));
+        float *c0 = aiecg__gemm_c(g, m0, tj[u]);
+        const float *r0 = g->res ? aiecg__gemm_r(g, m0, tj[u]) : NULL;
+        for (int h = 0; h < mr; h += 8) {
+            __m256 v[8];
+            for (int r = 0; r < WT_NR; r++) v[r] = _mm256_load_ps(&tile[u][r][h]);
+            for (int r = WT_NR; r < 8; r++) v[r] = zero;
+            tr8(v);
+            int nl = mr - h < 8 ? mr - h : 8;
+            for (int l = 0; l < nl; l++) {
+                int64_t i = h + l;
+                __m256 x = _mm256_add_ps(v[l], _mm256_set1_ps(g->bias_m ? g->bias_m[m0 + i] : 0.0f));
+                if (r0) x = _mm256_add_ps(x, _mm256_maskload_ps(r0 + i * g->ldr, keep));
+                if (g->act == AIECG__ACT_RELU) {
+                    __m256 cmp = _mm256_andnot_ps(_mm256_cmp_ps(x, zero, _CMP_LT_OQ), x); /* x < 0 ? 0 : x */
+                    x = _mm256_blendv_ps(_mm256_max_ps(x, zero), cmp, tail);
+                }
+                _mm256_maskstore_ps(c0 + i * g->ldc, keep, x);
+            }
+        }
+    }
+}
+
 #include "gemm_wt16.h"
 
 void aiecg__gemm_avx2_wt(const aiecg__gemm_args *g, const float *wp) {
@@ -282,6 +345,8 @@ void aiecg__gemm_avx2_wt(const aiecg__gemm_args *g, const float *wp) {
         aiecg__gemm_avx2(g);
         return;
     }
-    wt16_run(g, wp, cb, ce);
-    epilogue(g, cb, ce);
+    /* what epilogue() vectorises is applied in the transposed store instead of a second pass over C */
+    int fused = (g->act == AIECG__ACT_NONE || g->act == AIECG__ACT_RELU) && !g->bias_n;
+    wt16_run(g, wp, cb, ce, fused);
+    if (!fused) epilogue(g, cb, ce);
 }

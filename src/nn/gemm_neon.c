@@ -114,6 +114,73 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
         }
 }
 
+/*
+ * aiecg__wt_store followed by aiecg__gemm_epilogue_ref, in registers (the twin of gemm_avx512.c's and gemm_avx2.c's
+ * wt_store_fused): each 6-sample x 4-channel piece of a tile is transposed (4x4 by vtrn + the two-sample rest)
+ * and written as 4 rows of C with bias, residual and ReLU applied on the way, in epilogue_ref's order and
+ * operations: + bias only when there is one, + residual, ReLU as v > 0 ? v : 0 (a comparison and select, which
+ * maps NaN and -0 to +0 like the C expression). Tiles of fewer than 6 samples take the same operations per
+ * element in scalar code. Only for no column bias and no activation or ReLU.
+ */
+static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj, const int *tn,
+                           const float (*tile)[WT_NR][WT_PANEL], int64_t cb, int64_t ce) {
+    (void)cb;
+    (void)ce;
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    const float32x2_t zero2 = vdup_n_f32(0.0f);
+    int relu = g->act == AIECG__ACT_RELU;
+    for (int u = 0; u < nt; u++) {
+        float *c0 = aiecg__gemm_c(g, m0, tj[u]);
+        const float *r0 = g->res ? aiecg__gemm_r(g, m0, tj[u]) : NULL;
+        if (tn[u] < WT_NR) {
+            for (int l = 0; l < mr; l++)
+                for (int r = 0; r < tn[u]; r++) {
+                    float v = tile[u][r][l];
+                    if (g->bias_m) v += g->bias_m[m0 + l];
+                    if (r0) v += r0[l * g->ldr + r];
+                    c0[l * g->ldc + r] = relu ? (v > 0.0f ? v : 0.0f) : v;
+                }
+            continue;
+        }
+        for (int h = 0; h < mr; h += 4) {
+            float32x4_t a0 = vld1q_f32(&tile[u][0][h]), a1 = vld1q_f32(&tile[u][1][h]);
+            float32x4_t a2 = vld1q_f32(&tile[u][2][h]), a3 = vld1q_f32(&tile[u][3][h]);
+            float32x4_t a4 = vld1q_f32(&tile[u][4][h]), a5 = vld1q_f32(&tile[u][5][h]);
+            float32x4x2_t t01 = vtrnq_f32(a0, a1), t23 = vtrnq_f32(a2, a3), t45 = vtrnq_f32(a4, a5);
+            float32x4_t lo[4]; /* samples 0-3 of channel h + l */
+            float32x2_t hi[4]; /* samples 4-5 */
+            lo[0] = vcombine_f32(vget_low_f32(t01.val[0]), vget_low_f32(t23.val[0]));
+            lo[1] = vcombine_f32(vget_low_f32(t01.val[1]), vget_low_f32(t23.val[1]));
+            lo[2] = vcombine_f32(vget_high_f32(t01.val[0]), vget_high_f32(t23.val[0]));
+            lo[3] = vcombine_f32(vget_high_f32(t01.val[1]), vget_high_f32(t23.val[1]));
+            hi[0] = vget_low_f32(t45.val[0]);
+            hi[1] = vget_low_f32(t45.val[1]);
+            hi[2] = vget_high_f32(t45.val[0]);
+            hi[3] = vget_high_f32(t45.val[1]);
+            int nl = mr - h < 4 ? mr - h : 4;
+            for (int l = 0; l < nl; l++) {
+                int64_t i = h + l;
+                float32x4_t x = lo[l];
+                float32x2_t y = hi[l];
+                if (g->bias_m) {
+                    x = vaddq_f32(x, vdupq_n_f32(g->bias_m[m0 + i]));
+                    y = vadd_f32(y, vdup_n_f32(g->bias_m[m0 + i]));
+                }
+                if (r0) {
+                    x = vaddq_f32(x, vld1q_f32(r0 + i * g->ldr));
+                    y = vadd_f32(y, vld1_f32(r0 + i * g->ldr + 4));
+                }
+                if (relu) {
+                    x = vbslq_f32(vcgtq_f32(x, zero), x, zero);
+                    y = vbsl_f32(vcgt_f32(y, zero2), y, zero2);
+                }
+                vst1q_f32(c0 + i * g->ldc, x);
+                vst1_f32(c0 + i * g->ldc + 4, y);
+            }
+        }
+    }
+}
+
 #include "gemm_wt16.h"
 
 void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
@@ -122,6 +189,9 @@ void aiecg__gemm_neon_wt(const aiecg__gemm_args *g, const float *wp) {
         aiecg__gemm_neon(g);
         return;
     }
-    wt16_run(g, wp, cb, ce);
-    for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
+    /* bias/residual/ReLU applied in the transposed store instead of a second pass over C */
+    int fused = (g->act == AIECG__ACT_NONE || g->act == AIECG__ACT_RELU) && !g->bias_n;
+    wt16_run(g, wp, cb, ce, fused);
+    if (!fused)
+        for (int64_t i = 0; i < g->m; i++) aiecg__gemm_epilogue_ref(g, i, cb, ce);
 }

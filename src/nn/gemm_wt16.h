@@ -1,17 +1,23 @@
 /*
  * The column/panel/K loop of the 16-channel-half output-channels-along-lanes conv kernels, shared by the AVX2
- * (gemm_avx2.c) and NEON (gemm_neon.c) twins, which differ only in their register tile. Before including this,
- * a file defines KC, WT_PANEL (the packed panel of aiecg__pack_wt, 32 rows), WT_NR (samples per tile, <= 6),
- * WT_TB (tiles per column block) and
+ * (gemm_avx2.c) and NEON (gemm_neon.c) twins, which differ only in their register tile and their store. Before
+ * including this, a file defines KC, WT_PANEL (the packed panel of aiecg__pack_wt, 32 rows), WT_NR (samples per
+ * tile, <= 6), WT_TB (tiles per column block) and
  *     static void wt_tile(const int nr, int64_t kc, const float *wq, const float *const *bq, int64_t boff,
  *                         int64_t p0, int first, float (*tl)[WT_PANEL])
- * which accumulates a 16-channel x nr-sample block (first: store, else add). wt16_run writes C's raw sums for
- * columns [cb, ce) (no epilogue); the sums per output are those of the twin's own packed GEMM.
+ * which accumulates a 16-channel x nr-sample block (first: store, else add), and
+ *     static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj,
+ *                                const int *tn, const float (*tile)[WT_NR][WT_PANEL], int64_t cb, int64_t ce)
+ * which writes a finished block to C with the file's epilogue applied on the way (the twin of gemm_avx512.c's
+ * store of the same name). wt16_run writes C's raw sums for columns [cb, ce) (fused 0: the caller runs its
+ * epilogue afterwards) or the finished outputs (fused 1); the sums per output are those of the twin's own packed
+ * GEMM.
  */
 #ifndef AIECG_NN_GEMM_WT16_H
 #define AIECG_NN_GEMM_WT16_H
 
-static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_args *g, const float *wp, int64_t cb, int64_t ce) {
+static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_args *g, const float *wp, int64_t cb,
+                                                           int64_t ce, int fused) {
     const float *const *bq = g->brow;
     _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
     int64_t tj[WT_TB], toff[WT_TB];
@@ -39,7 +45,10 @@ static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_arg
                     }
                 }
             }
-            aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
+            if (fused)
+                wt_store_fused(g, m0, mr, nt, tj, tn, (const float(*)[WT_NR][WT_PANEL])tile, cb, ce);
+            else
+                aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
         }
     }
 }
