@@ -239,12 +239,13 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
 
 static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
                                                           const float *const *bq, int64_t boff, int64_t p0,
-                                                          int first, float (*tile)[WT_PANEL]) {
+                                                          int first, float (*tile)[WT_PANEL], const float *pfw) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
     __m256 d0 = a0, d1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0;
     for (int64_t p = 0; p < kc; p++) {
         const __m256 w0 = _mm256_load_ps(wq + p * WT_PANEL), w1 = _mm256_load_ps(wq + p * WT_PANEL + 8);
         const float *x = bq[p0 + p] + boff;
+        if (pfw) _mm_prefetch((const char *)(pfw + p * WT_PANEL), _MM_HINT_T1); /* the next weight block (see gemm_wt16.h) */
 #ifdef WT_PREFETCH
         if (p + 8 < kc) _mm_prefetch((const char *)(bq[p0 + p + 8] + boff), _MM_HINT_T0);
 #endif

@@ -91,7 +91,7 @@ void aiecg__gemm_neon(const aiecg__gemm_args *g) {
 
 static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
                                                           const float *const *bq, int64_t boff, int64_t p0,
-                                                          int first, float (*tile)[WT_PANEL]) {
+                                                          int first, float (*tile)[WT_PANEL], const float *pfw) {
     float32x4_t acc[WT_NR][4];
     for (int r = 0; r < WT_NR; r++)
         for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0.0f);
@@ -99,6 +99,7 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
         const float *w = wq + p * WT_PANEL;
         float32x4_t w0 = vld1q_f32(w), w1 = vld1q_f32(w + 4), w2 = vld1q_f32(w + 8), w3 = vld1q_f32(w + 12);
         const float *x = bq[p0 + p] + boff;
+        if (pfw) __builtin_prefetch(pfw + p * WT_PANEL, 0, 2); /* the next weight block (see gemm_wt16.h) */
         for (int r = 0; r < nr; r++) {
             float32x4_t v = vld1q_dup_f32(x + r);
             acc[r][0] = vfmaq_f32(acc[r][0], v, w0);

@@ -1,20 +1,25 @@
 /*
  * The column/panel/K loop of the 16-channel-half output-channels-along-lanes conv kernels, shared by the AVX2
- * (gemm_avx2.c) and NEON (gemm_neon.c) twins, which differ only in their register tile and their store. Before
+ * (gemm_avx2.c) and NEON (gemm_neon.c) twins, which differ only in their register tile and their store; the
+ * loop of gemm_avx512.c's aiecg__gemm_avx512_wt with each 32-row panel walked as two 16-channel halves. Before
  * including this, a file defines KC, WT_PANEL (the packed panel of aiecg__pack_wt, 32 rows), WT_NR (samples per
  * tile, <= 6), WT_TB (tiles per column block) and
  *     static void wt_tile(const int nr, int64_t kc, const float *wq, const float *const *bq, int64_t boff,
- *                         int64_t p0, int first, float (*tl)[WT_PANEL])
- * which accumulates a 16-channel x nr-sample block (first: store, else add), and
+ *                         int64_t p0, int first, float (*tl)[WT_PANEL], const float *pfw)
+ * which accumulates a 16-channel x nr-sample block (first: store, else add) and, when pfw is not NULL, prefetches
+ * into L2 the line at pfw + p * WT_PANEL for each of its kc taps p; and
  *     static void wt_store_fused(const aiecg__gemm_args *g, int64_t m0, int mr, int nt, const int64_t *tj,
  *                                const int *tn, const float (*tile)[WT_NR][WT_PANEL], int64_t cb, int64_t ce)
  * which writes a finished block to C with the file's epilogue applied on the way (the twin of gemm_avx512.c's
  * store of the same name). wt16_run writes C's raw sums for columns [cb, ce) (fused 0: the caller runs its
  * epilogue afterwards) or the finished outputs (fused 1); the sums per output are those of the twin's own packed
- * GEMM.
+ * GEMM (a fresh chain per KC block, blocks added in order), whatever the loop order over panels and columns.
  */
 #ifndef AIECG_NN_GEMM_WT16_H
 #define AIECG_NN_GEMM_WT16_H
+
+/* Packed weights per panel group of the L2 blocking (gemm_avx512.c uses the same 1 MiB). */
+#define WT_L2_BYTES ((int64_t)1 << 20)
 
 static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_args *g, const float *wp, int64_t cb,
                                                            int64_t ce, int fused) {
@@ -22,35 +27,43 @@ static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_arg
     _Alignas(64) float tile[WT_TB][WT_NR][WT_PANEL];
     int64_t tj[WT_TB], toff[WT_TB];
     int tn[WT_TB];
-    for (int64_t j = cb; j < ce;) {
-        int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
-        for (int64_t m0 = 0; m0 < g->m; m0 += WT_PANEL) {
-            const float *wq = wp + m0 * g->k;
-            int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
-            for (int h = 0; h < WT_PANEL && h < mr; h += 16) { /* the panel's 16-channel halves */
+    /* L2 blocking: groups of panels whose weights fit in WT_L2_BYTES run over all column blocks before the next
+     * group, so a layer with more weights than that re-reads them from L2, not L3, once per column block */
+    int64_t gm = WT_L2_BYTES / (g->k * WT_PANEL * (int64_t)sizeof(float)) * WT_PANEL;
+    if (gm < WT_PANEL) gm = WT_PANEL;
+    for (int64_t mg = 0; mg < g->m; mg += gm)
+        for (int64_t j = cb; j < ce;) {
+            int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
+            for (int64_t m0 = mg; m0 < g->m && m0 < mg + gm; m0 += WT_PANEL) {
+                const float *wq = wp + m0 * g->k;
+                int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);
                 for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
                     int64_t kc = g->k - p0 < KC ? g->k - p0 : KC;
-                    const float *wb = wq + p0 * WT_PANEL + h;
                     int first = p0 == 0;
-                    for (int u = 0; u < nt; u++) {
-                        float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
-                        switch (tn[u]) { /* nr a constant in each call, so the tile stays in registers */
-                        case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl); break;
-                        case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl); break;
-                        default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl); break;
+                    for (int h = 0; h < WT_PANEL && h < mr; h += 16) { /* the block's 16-channel halves */
+                        const float *wb = wq + p0 * WT_PANEL + h;
+                        for (int u = 0; u < nt; u++) {
+                            float(*tl)[WT_PANEL] = (float(*)[WT_PANEL])(&tile[u][0][h]);
+                            /* the last tile of each half prefetches that half of the next weight block (contiguous
+                             * in the packed panels; past the panels is harmless) into L2 */
+                            const float *pfw = u == nt - 1 ? wb + kc * WT_PANEL : NULL;
+                            switch (tn[u]) { /* nr a constant in each call, so the tile stays in registers */
+                            case 6: wt_tile(6, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            case 5: wt_tile(5, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            case 4: wt_tile(4, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            case 3: wt_tile(3, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            case 2: wt_tile(2, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            default: wt_tile(1, kc, wb, bq, toff[u], p0, first, tl, pfw); break;
+                            }
                         }
                     }
                 }
+                if (fused)
+                    wt_store_fused(g, m0, mr, nt, tj, tn, (const float(*)[WT_NR][WT_PANEL])tile, cb, ce);
+                else
+                    aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
             }
-            if (fused)
-                wt_store_fused(g, m0, mr, nt, tj, tn, (const float(*)[WT_NR][WT_PANEL])tile, cb, ce);
-            else
-                aiecg__wt_store(g, m0, mr, nt, tj, tn, &tile[0][0][0], WT_NR, WT_PANEL);
         }
-    }
 }
 
 #endif
