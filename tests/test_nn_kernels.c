@@ -258,6 +258,90 @@ static void test_gemm_wt16_nan(void) {
 #endif
 }
 
+/*
+ * Strided B rows on the AVX2 / NEON wt kernels (g.bstride 2 or 4: B(p, j) at brow[p][j * bstride], the layout of a
+ * strided conv read in place from its zero-padded input copy): the same bits as the packed GEMM on a contiguous
+ * copy of the same values, with the skipped elements in between holding other values, batch segments, column
+ * ranges, fused and plain-C epilogues.
+ */
+static void test_gemm_wt16_stride(void) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    uint32_t f = aiecg_cpu_features();
+#if defined(__x86_64__)
+    if (!(f & AIECG_CPU_FMA) || !(f & AIECG_CPU_AVX2)) {
+        printf("no AVX2: strided wt kernel not tested here\n");
+        return;
+    }
+    aiecg__gemm_fn gemm = aiecg__gemm_avx2;
+    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_avx2_wt;
+#else
+    if (!(f & AIECG_CPU_NEON)) return;
+    aiecg__gemm_fn gemm = aiecg__gemm_neon;
+    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_neon_wt;
+#endif
+    int ms[] = {7, 33, 70}, ks[] = {5, 300}, segs[] = {5, 13, 40}, nsegs[] = {1, 3};
+    int ncase = 0;
+    for (int a = 0; a < 3; a++)
+        for (int c = 0; c < 2; c++)
+            for (int sg = 0; sg < 3; sg++)
+                for (int q = 0; q < 2; q++)
+                    for (int xs = 2; xs <= 4; xs += 2) {
+                        int64_t M = ms[a], K = ks[c], S = segs[sg], Q = nsegs[q], N = S * Q;
+                        int64_t bc = S + 3, bs = S * xs + 5; /* row lengths of the contiguous / strided copies */
+                        float *A = malloc((size_t)(M * K) * 4), *Bc = malloc((size_t)(K * Q * bc) * 4);
+                        float *Bs = malloc((size_t)(K * Q * bs) * 4);
+                        const float **rc = malloc((size_t)K * sizeof *rc), **rs = malloc((size_t)K * sizeof *rs);
+                        float *W = aiecg__aligned_alloc((size_t)((M + 31) / 32 * 32 * K) * 4);
+                        size_t nc = (size_t)(Q * M * S);
+                        float *C1 = malloc(nc * 4), *C2 = malloc(nc * 4), *R = malloc(nc * 4), *bias = malloc((size_t)M * 4);
+                        for (int64_t i = 0; i < M * K; i++) A[i] = frand();
+                        for (int64_t i = 0; i < K * Q * bs; i++) Bs[i] = frand();
+                        for (int64_t i = 0; i < K * Q * bc; i++) Bc[i] = 0.0f;
+                        for (int64_t qq = 0; qq < Q; qq++)
+                            for (int64_t p = 0; p < K; p++)
+                                for (int64_t t = 0; t < S; t++)
+                                    Bc[qq * K * bc + p * bc + t] = Bs[qq * K * bs + p * bs + t * xs];
+                        for (int64_t p = 0; p < K; p++) {
+                            rc[p] = Bc + p * bc;
+                            rs[p] = Bs + p * bs;
+                        }
+                        for (size_t i = 0; i < nc; i++) R[i] = frand();
+                        for (int64_t i = 0; i < M; i++) bias[i] = frand();
+                        aiecg__pack_wt(A, M, K, K, W);
+                        /* act 0: raw sums; 1: bias + residual + ReLU (fused store); 2: bias + LeakyReLU (plain C) */
+                        for (int act = 0; act < 3; act++)
+                            for (int cr = 0; cr < 2; cr++) {
+                                aiecg__gemm_args g = {0};
+                                g.m = M; g.n = N; g.k = K;
+                                g.a = A; g.lda = K;
+                                g.seg = S; g.c_seg = M * S; g.r_seg = M * S;
+                                g.ldc = S; g.ldr = S;
+                                g.bias_m = act ? bias : NULL;
+                                g.res = act == 1 ? R : NULL;
+                                g.act = act == 1 ? AIECG__ACT_RELU : act == 2 ? AIECG__ACT_LEAKY_RELU : 0;
+                                g.act_a = 0.1f;
+                                g.col_begin = cr ? N / 3 : 0;
+                                g.col_end = cr ? N - N / 4 : 0;
+                                for (size_t i = 0; i < nc; i++) C1[i] = C2[i] = -7.0f;
+                                g.brow = rc; g.b_seg = K * bc; g.c = C1;
+                                gemm(&g);
+                                g.brow = rs; g.b_seg = K * bs; g.bstride = xs; g.c = C2;
+                                wt(&g, W);
+                                if (memcmp(C1, C2, nc * 4) != 0) {
+                                    printf("strided wt M=%lld K=%lld seg=%lld x %lld stride %d act=%d cr=%d: bits differ\n",
+                                           (long long)M, (long long)K, (long long)S, (long long)Q, xs, act, cr);
+                                    CHECK(0);
+                                }
+                                ncase++;
+                            }
+                        free(A); free(Bc); free(Bs); free(rc); free(rs); aiecg__aligned_free(W);
+                        free(C1); free(C2); free(R); free(bias);
+                    }
+    printf("strided wt kernel: %d cases\n", ncase);
+    CHECK(ncase == 432);
+#endif
+}
+
 /* One Conv node (+ optional residual input as a constant) as a model. */
 static aiecg_model *conv_model(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t dil, int64_t pad,
                                int group, int act, int residual, int64_t len) {
@@ -842,6 +926,7 @@ int main(void) {
     RUN(test_gemm_variants);
     RUN(test_gemm_wt);
     RUN(test_gemm_wt16_nan);
+    RUN(test_gemm_wt16_stride);
     RUN(test_conv_fft);
     RUN(test_conv_variants);
     RUN(test_pool_variants);

@@ -237,7 +237,7 @@ void aiecg__gemm_avx2(const aiecg__gemm_args *g) {
 #define WT_NR 6     /* output samples per tile */
 #define WT_TB 16   /* tiles per column block (96 columns, as the AVX-512 kernel) */
 
-static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+static inline __attribute__((always_inline)) void wt_tile(const int nr, const int xs, int64_t kc, const float *wq,
                                                           const float *const *bq, int64_t boff, int64_t p0,
                                                           int first, float (*tile)[WT_PANEL], const float *pfw) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
@@ -252,7 +252,7 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
         __m256 v;
 #define WT_ROW(r, u0, u1)                                                                                      \
         if (nr > r) {                                                                                          \
-            v = _mm256_broadcast_ss(x + r);                                                                    \
+            v = _mm256_broadcast_ss(x + r * xs);                                                                    \
             u0 = _mm256_fmadd_ps(v, w0, u0);                                                                   \
             u1 = _mm256_fmadd_ps(v, w1, u1);                                                                   \
         }

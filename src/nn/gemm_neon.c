@@ -89,7 +89,7 @@ void aiecg__gemm_neon(const aiecg__gemm_args *g) {
 #define WT_NR 6
 #define WT_TB 16
 
-static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t kc, const float *wq,
+static inline __attribute__((always_inline)) void wt_tile(const int nr, const int xs, int64_t kc, const float *wq,
                                                           const float *const *bq, int64_t boff, int64_t p0,
                                                           int first, float (*tile)[WT_PANEL], const float *pfw) {
     float32x4_t acc[WT_NR][4];
@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) void wt_tile(const int nr, int64_t 
         const float *x = bq[p0 + p] + boff;
         if (pfw) __builtin_prefetch(pfw + p * WT_PANEL, 0, 2); /* the next weight block (see gemm_wt16.h) */
         for (int r = 0; r < nr; r++) {
-            float32x4_t v = vld1q_dup_f32(x + r);
+            float32x4_t v = vld1q_dup_f32(x + r * xs);
             acc[r][0] = vfmaq_f32(acc[r][0], v, w0);
             acc[r][1] = vfmaq_f32(acc[r][1], v, w1);
             acc[r][2] = vfmaq_f32(acc[r][2], v, w2);
