@@ -379,7 +379,7 @@ typedef struct aiecg__gemm_args {
     const float *res; int64_t ldr;     /* residual added before act, or NULL */
     int act; float act_a, act_b;
     int64_t seg, b_seg, c_seg, r_seg;  /* seg 0: one segment of n columns */
-    int64_t bstride;                   /* aiecg__gemm_avx512_wt only: B(p, j) at brow[p][j * bstride] (0, 1: contiguous) */
+    int64_t bstride;                   /* the wt kernels only: B(p, j) at brow[p][j * bstride] (0, 1: contiguous) */
     int64_t col_begin, col_end;        /* col_end 0: all n */
 } aiecg__gemm_args;
 

@@ -384,7 +384,7 @@ static int64_t conv_row_stride(const aiecg__conv_geom *geo) {
 }
 
 /*
- * Strided convs on the AVX-512 wt kernel read their input in place instead of
+ * Strided convs on the wt kernels read their input in place instead of
  * a polyphase copy: a zero-padded copy of each row (not de-interleaved) whose
  * taps the kernel broadcasts at a fixed stride (x[r * s] for the tile's r-th
  * sample). Same values summed in the same order as from the polyphase rows,
@@ -398,9 +398,6 @@ static int64_t conv_strided_row(const aiecg__conv_geom *geo) {
     int64_t r = (conv_span(geo) + 15) & ~(int64_t)15;
     if ((r / 16) % 2 == 0) r += 16;
     return r;
-}
-static int conv_avx512_wt(const aiecg__nn_exec *x) {
-    return x->fast && (x->features & AIECG_CPU_AVX512F) && (x->features & AIECG_CPU_FMA);
 }
 
 /* Fold the batch into GEMM columns when one item's output is too short to fill tiles. */
@@ -519,7 +516,8 @@ aiecg_status aiecg__nn_exec_node(aiecg__nn_exec *x, const aiecg__nn_node *n, aie
             int64_t cig = geo.cin / geo.group, cog = geo.cout / geo.group;
             int64_t s = geo.sw, d = geo.dw;
             const float *wpn = x->wpack && geo.group == 1 ? x->wpack[n - x->g->n] : NULL;
-            int strided = (s == 2 || s == 4) && wpn && conv_avx512_wt(x);
+            /* packed weights mean a wt kernel runs (AVX-512, AVX2 or NEON): all three read strided rows */
+            int strided = (s == 2 || s == 4) && wpn;
             int64_t pl = conv_phase_len(&geo), rs = strided ? conv_strided_row(&geo) : conv_row_stride(&geo);
             int64_t bseg = strided ? cig * rs : s * cig * rs; /* one batch item's polyphase (or strided) copy */
             int64_t nfold = conv_fold(&geo) ? geo.n : 1;   /* batch items folded into GEMM columns */
