@@ -413,21 +413,13 @@ TGT void aiecg__gemm_avx512_wt(const aiecg__gemm_args *g, const float *wp) {
     int tn[WT_TB];
     /* what epilogue() vectorises is applied in the transposed store instead of a second pass over C */
     int fused = (g->act == AIECG__ACT_NONE || g->act == AIECG__ACT_RELU) && !g->bias_n;
-    int xs = g->bstride == 2 || g->bstride == 4 ? (int)g->bstride : 1;
-    int64_t sl = aiecg__gemm_seglen(g);
-    /* L2 blocking: groups of panels whose weights fit in 1 MiB run over all column blocks before the next
-     * group, so a layer with more weights than L2 (Ribeiro's later blocks: 2-7 MB) re-reads them from L2, not
+    int xs = aiecg__wt_bstride(g);
+    /* L2 blocking: a layer with more weights than L2 (Ribeiro's later blocks: 2-7 MB) re-reads them from L2, not
      * from L3, once per column block (Ribeiro 2-3 % faster in interleaved runs; same sums, other order) */
-    int64_t gm = ((int64_t)1 << 20) / (g->k * NR * (int64_t)sizeof(float)) * NR;
-    if (gm < NR) gm = NR;
+    int64_t gm = aiecg__wt_group_rows(g, NR);
     for (int64_t mg = 0; mg < g->m; mg += gm)
     for (int64_t j = cb; j < ce;) {
         int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
-        if (xs > 1) /* strided B rows (a strided conv read in place): column t of segment q is t * xs into it */
-            for (int u = 0; u < nt; u++) {
-                int64_t q = tj[u] / sl;
-                toff[u] = q * g->b_seg + (tj[u] - q * sl) * xs;
-            }
         for (int64_t m0 = mg; m0 < g->m && m0 < mg + gm; m0 += NR) {
             const float *wq = wp + m0 * g->k;
             for (int64_t p0 = 0; p0 < g->k; p0 += KC) {

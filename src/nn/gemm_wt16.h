@@ -19,9 +19,6 @@
 #ifndef AIECG_NN_GEMM_WT16_H
 #define AIECG_NN_GEMM_WT16_H
 
-/* Packed weights per panel group of the L2 blocking (gemm_avx512.c uses the same 1 MiB). */
-#define WT_L2_BYTES ((int64_t)1 << 20)
-
 /* wt_tile with nr (samples in the tile) and xs (B column stride) as constants, so each instance keeps its tile in
  * registers and its broadcasts at fixed offsets */
 #define WT16_NR_CASES(X, ...)                                                                                  \
@@ -43,21 +40,13 @@ static inline __attribute__((always_inline)) void wt16_run(const aiecg__gemm_arg
     int64_t tj[WT_TB], toff[WT_TB];
     int tn[WT_TB];
     /* strided B rows (a strided conv read in place from a zero-padded copy, as on AVX-512): B(p, j) is column
-     * t of segment q = j / seg at brow[p] + q * b_seg + t * xs */
-    int xs = g->bstride == 2 || g->bstride == 4 ? (int)g->bstride : 1;
-    int64_t sl = aiecg__gemm_seglen(g);
-    /* L2 blocking: groups of panels whose weights fit in WT_L2_BYTES run over all column blocks before the next
-     * group, so a layer with more weights than that re-reads them from L2, not L3, once per column block */
-    int64_t gm = WT_L2_BYTES / (g->k * WT_PANEL * (int64_t)sizeof(float)) * WT_PANEL;
-    if (gm < WT_PANEL) gm = WT_PANEL;
+     * t of segment q = j / seg at brow[p] + q * b_seg + t * xs (toff from aiecg__wt_col_block) */
+    int xs = aiecg__wt_bstride(g);
+    /* L2 blocking: a layer with more weights than L2 re-reads them from L2, not L3, once per column block */
+    int64_t gm = aiecg__wt_group_rows(g, WT_PANEL);
     for (int64_t mg = 0; mg < g->m; mg += gm)
         for (int64_t j = cb; j < ce;) {
             int nt = aiecg__wt_col_block(g, &j, ce, WT_TB, WT_NR, tj, toff, tn);
-            if (xs > 1)
-                for (int u = 0; u < nt; u++) {
-                    int64_t q = tj[u] / sl;
-                    toff[u] = q * g->b_seg + (tj[u] - q * sl) * xs;
-                }
             for (int64_t m0 = mg; m0 < g->m && m0 < mg + gm; m0 += WT_PANEL) {
                 const float *wq = wp + m0 * g->k;
                 int mr = (int)AIECG__MIN((int64_t)WT_PANEL, g->m - m0);

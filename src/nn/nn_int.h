@@ -398,18 +398,28 @@ static inline const float *aiecg__gemm_r(const aiecg__gemm_args *g, int64_t i, i
 }
 /* The output-channels-along-lanes conv kernels (aiecg__gemm_*_wt) walk C's columns from *j in tiles of at most
  * nr columns that never cross a segment (a record of the batch), at most tb tiles per block: tile u starts at
- * column tj[u], holds tn[u] columns and reads B from offset toff[u] of each row pointer. Returns the number of
+ * column tj[u], holds tn[u] columns and reads B from offset toff[u] of each row pointer (bstride applied). Returns the number of
  * tiles and advances *j past them. Shared by the AVX-512, AVX2 and NEON drivers. */
+/* The B column stride the wt kernels take as a compile-time constant: 2 or 4 (a strided conv read in place), else 1. */
+static inline int aiecg__wt_bstride(const aiecg__gemm_args *g) {
+    return g->bstride == 2 || g->bstride == 4 ? (int)g->bstride : 1;
+}
+/* L2 blocking of the wt kernels: rows (a multiple of `lanes`, at least one panel) of a panel group whose packed
+ * weights fit in 1 MiB; a group runs over all column blocks before the next one. */
+static inline int64_t aiecg__wt_group_rows(const aiecg__gemm_args *g, int64_t lanes) {
+    int64_t gm = ((int64_t)1 << 20) / (g->k * lanes * (int64_t)sizeof(float)) * lanes;
+    return gm < lanes ? lanes : gm;
+}
 static inline int aiecg__wt_col_block(const aiecg__gemm_args *g, int64_t *j, int64_t ce, int tb, int nr, int64_t *tj,
                                       int64_t *toff, int *tn) {
-    int64_t s = aiecg__gemm_seglen(g);
+    int64_t s = aiecg__gemm_seglen(g), xs = aiecg__wt_bstride(g);
     int nt = 0;
     for (; nt < tb && *j < ce; nt++) {
         int64_t q = *j / s, t = *j - q * s;
         int64_t w = ce - *j < s - t ? ce - *j : s - t;
         tn[nt] = (int)(w < nr ? w : nr);
         tj[nt] = *j;
-        toff[nt] = q * g->b_seg + t;
+        toff[nt] = q * g->b_seg + t * xs; /* column t of segment q is t * xs into the row */
         *j += tn[nt];
     }
     return nt;
