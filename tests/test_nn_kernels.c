@@ -182,6 +182,29 @@ static void test_gemm_wt(void) {
 #endif
 }
 
+#if defined(__x86_64__) || defined(__aarch64__)
+typedef void (*wt_fn)(const aiecg__gemm_args *, const float *);
+/* The 16-channel wt kernel of this machine (AVX2 on x86, NEON on aarch64) and the packed GEMM whose bits it must
+ * give; 0 (with a line saying so on x86) when the CPU has neither. */
+static int wt16_kernels(const char *what, aiecg__gemm_fn *gemm, wt_fn *wt) {
+    uint32_t f = aiecg_cpu_features();
+#if defined(__x86_64__)
+    if (!(f & AIECG_CPU_FMA) || !(f & AIECG_CPU_AVX2)) {
+        printf("no AVX2: %s not tested here\n", what);
+        return 0;
+    }
+    *gemm = aiecg__gemm_avx2;
+    *wt = aiecg__gemm_avx2_wt;
+#else
+    (void)what;
+    if (!(f & AIECG_CPU_NEON)) return 0;
+    *gemm = aiecg__gemm_neon;
+    *wt = aiecg__gemm_neon_wt;
+#endif
+    return 1;
+}
+#endif
+
 /*
  * The AVX2 / NEON wt kernels apply bias, residual and ReLU in their transposed store; this checks that store
  * against the packed GEMM's epilogue bit for bit where the two ReLU forms differ: NaN sums (a NaN in B) and NaN
@@ -190,19 +213,9 @@ static void test_gemm_wt(void) {
  */
 static void test_gemm_wt16_nan(void) {
 #if defined(__x86_64__) || defined(__aarch64__)
-    uint32_t f = aiecg_cpu_features();
-#if defined(__x86_64__)
-    if (!(f & AIECG_CPU_FMA) || !(f & AIECG_CPU_AVX2)) {
-        printf("no AVX2: wt store not tested here\n");
-        return;
-    }
-    aiecg__gemm_fn gemm = aiecg__gemm_avx2;
-    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_avx2_wt;
-#else
-    if (!(f & AIECG_CPU_NEON)) return;
-    aiecg__gemm_fn gemm = aiecg__gemm_neon;
-    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_neon_wt;
-#endif
+    aiecg__gemm_fn gemm;
+    wt_fn wt;
+    if (!wt16_kernels("wt store", &gemm, &wt)) return;
     int ms[] = {7, 33}, ks[] = {5, 300}, segs[] = {5, 13, 40}, nsegs[] = {1, 3};
     int ncase = 0, nnan = 0;
     for (int a = 0; a < 2; a++)
@@ -266,19 +279,9 @@ static void test_gemm_wt16_nan(void) {
  */
 static void test_gemm_wt16_stride(void) {
 #if defined(__x86_64__) || defined(__aarch64__)
-    uint32_t f = aiecg_cpu_features();
-#if defined(__x86_64__)
-    if (!(f & AIECG_CPU_FMA) || !(f & AIECG_CPU_AVX2)) {
-        printf("no AVX2: strided wt kernel not tested here\n");
-        return;
-    }
-    aiecg__gemm_fn gemm = aiecg__gemm_avx2;
-    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_avx2_wt;
-#else
-    if (!(f & AIECG_CPU_NEON)) return;
-    aiecg__gemm_fn gemm = aiecg__gemm_neon;
-    void (*wt)(const aiecg__gemm_args *, const float *) = aiecg__gemm_neon_wt;
-#endif
+    aiecg__gemm_fn gemm;
+    wt_fn wt;
+    if (!wt16_kernels("strided wt kernel", &gemm, &wt)) return;
     int ms[] = {7, 33, 70}, ks[] = {5, 300}, segs[] = {5, 13, 40}, nsegs[] = {1, 3};
     int ncase = 0;
     for (int a = 0; a < 3; a++)
