@@ -189,31 +189,19 @@ static void run_direction(const rnn_ctx *r, aiecg__nn_exec *x, int64_t d, const 
         gr.ldc = GH;
         if (B >= AIECG__RNN_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
         else recur(&gr);
-        if (r->lstm || r->rnn) {
+        if (!r->lstm && !r->rnn) { /* GRU: gates, then (linear_before_reset 0) the candidate's own recurrence */
             for (int64_t b = 0; b < B; b++) {
-                float *y = r->Y + yoff(r, t, d, b);
-                if (t >= seq_len(r, b)) {
-                    memset(y, 0, (size_t)H * sizeof(float));
-                    continue;
-                }
                 const float *xg = xp + xrow(r, t, b) * ldx;
-                if (r->lstm) lstm_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H, cs + b * H);
-                else rnn_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H);
-                memcpy(y, hs + b * H, (size_t)H * sizeof(float));
+                gru_gates_fast(r, d, xg, bias, q + b * GH, hs + b * H, r->lbr ? NULL : rh + b * H);
             }
-            continue;
-        }
-        for (int64_t b = 0; b < B; b++) {
-            const float *xg = xp + xrow(r, t, b) * ldx;
-            gru_gates_fast(r, d, xg, bias, q + b * GH, hs + b * H, r->lbr ? NULL : rh + b * H);
-        }
-        if (!r->lbr) {
-            gr.n = H;
-            gr.a = rh;
-            gr.b = rt + 2 * H;
-            gr.c = q + 2 * H;
-            if (B >= AIECG__RNN_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
-            else recur(&gr);
+            if (!r->lbr) {
+                gr.n = H;
+                gr.a = rh;
+                gr.b = rt + 2 * H;
+                gr.c = q + 2 * H;
+                if (B >= AIECG__RNN_GEMM_ROWS) aiecg__nn_gemm(x, &gr);
+                else recur(&gr);
+            }
         }
         for (int64_t b = 0; b < B; b++) {
             float *y = r->Y + yoff(r, t, d, b);
@@ -222,7 +210,9 @@ static void run_direction(const rnn_ctx *r, aiecg__nn_exec *x, int64_t d, const 
                 continue;
             }
             const float *xg = xp + xrow(r, t, b) * ldx;
-            gru_update_fast(r, d, xg, bias, q + b * GH, Rb ? Rb + 2 * H : NULL, hs + b * H);
+            if (r->lstm) lstm_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H, cs + b * H);
+            else if (r->rnn) rnn_cell_fast(r, d, xg, bias, q + b * GH, hs + b * H);
+            else gru_update_fast(r, d, xg, bias, q + b * GH, Rb ? Rb + 2 * H : NULL, hs + b * H);
             memcpy(y, hs + b * H, (size_t)H * sizeof(float));
         }
     }
